@@ -1,0 +1,48 @@
+# Set-up is two commands: `make build` and `make test`.
+# Both create what a fresh Debian machine lacks: the Debian packages (fonts, HarfBuzz subsetting, poppler),
+# a .venv with the pinned Python packages (constraints.txt), then build or test.
+
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+APT_PACKAGES := $(shell grep -v '^\s*\#' apt-packages.txt)
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAMP_APT   := $(VENV)/.apt-$(shell cat apt-packages.txt | cksum | cut -d' ' -f1)
+STAMP_PIP   := $(VENV)/.pip-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: build test lint check clean setup pictures bench
+
+build: setup
+	$(BIN)/handbook build
+
+test: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: setup
+	$(BIN)/ruff check handbook tests benchmarks build.py
+	$(BIN)/mypy
+
+check: setup
+	$(BIN)/handbook check
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+setup: $(STAMP_APT) $(STAMP_PIP)
+
+$(STAMP_APT): apt-packages.txt
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(VENV) && rm -f $(VENV)/.apt-* && touch $@
+
+$(STAMP_PIP): constraints.txt pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	@rm -f $(VENV)/.pip-* && touch $@
+
+clean:
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,122 @@
+"""The command line: thin Click callbacks over the plain functions in :mod:`handbook.builder`.
+
+WeasyPrint is imported only when something is rendered, so ``--help`` and ``--version`` are fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import HandbookError, Problem
+
+
+class Context:
+    def __init__(self, project: Path | None, debug: bool) -> None:
+        self.project_arg = project
+        self.debug = debug
+
+    @property
+    def root(self) -> Path:
+        from .project import find_project
+
+        return find_project(self.project_arg)
+
+
+def _problem_lines(problems: list[Problem]) -> None:
+    for p in problems:
+        color = "yellow" if not p.is_error else "red"
+        click.secho(str(p), fg=color, err=True)
+
+
+class HandbookGroup(click.Group):
+    """Shows user errors without a traceback (unless --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HandbookError:
+            raise
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            if "--debug" in sys.argv:
+                raise
+            raise
+
+
+@click.group(cls=HandbookGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="handbook")
+@click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path),
+              help="The project folder (default: the one holding handbook.yaml, here or above).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.pass_context
+def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
+    """Printable integrity handbooks, pocket cards and department editions.
+
+    \b
+    Examples:
+      handbook build                      # every edition into dist/
+      handbook build --department finance --only cards
+      handbook check --strict
+    """
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
+    ctx.obj = Context(project, debug)
+
+
+@main.command()
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: dist/ in the project).")
+@click.option("--save-html", is_flag=True, help="Also save the exact HTML given to WeasyPrint (*.print.html).")
+@click.option("--only", type=click.Choice(["handbook", "cards"]), multiple=True,
+              help="Build only these documents (repeatable).")
+@click.option("--department", "-d", "departments", multiple=True, metavar="SLUG",
+              help="Build only this department's edition (repeatable).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--allow-remote", is_flag=True, help="Allow https images (nothing remote is fetched otherwise).")
+@click.pass_obj
+def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...],
+          departments: tuple[str, ...], strict: bool, allow_remote: bool) -> None:
+    """Build the handbook and cards of every edition.
+
+    \b
+    Examples:
+      handbook build
+      handbook build --out public --save-html
+      handbook build -d finance -d procurement
+    """
+    from .builder import DOCUMENTS, BuildOptions, Output
+    from .builder import build as run_build
+
+    def line(o: Output) -> None:
+        from .output import human_size
+
+        pages = f"{o.pages:>3} pages" if o.pages is not None else " " * 9
+        click.echo(f"{_rel(o.path):<40} {pages}  {human_size(o.size):>7}  {o.seconds:5.1f} s")
+
+    options = BuildOptions(out=out, save_html=save_html, only=only or DOCUMENTS,
+                           departments=departments or None, strict=strict, allow_remote=allow_remote)
+    report = run_build(obj.root, options, line)
+    _problem_lines(report.warnings)
+    if not report.ok:
+        for name, problems in report.failed.items():
+            _problem_lines(problems)
+        written = len(report.outputs)
+        failed = ", ".join(report.failed)
+        raise HandbookError(f"build failed for: {failed} ({written} file{'s' if written != 1 else ''} written)")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

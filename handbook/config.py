@@ -1,0 +1,294 @@
+"""The typed schema of every file a user edits: handbook.yaml, department.yaml, cards.yaml and
+chapter front matter. Each field's docstring is the documentation (see ``docs/settings.md``).
+
+Validation never stops at the first problem: :func:`validate` returns every one of them with the
+file and line it comes from, and a suggestion for unknown keys ("colour: did you mean colors?").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+from .errors import Problem
+from .yamlfile import Loc, YamlDoc
+
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_LANG = re.compile(r"^[a-zA-Z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*mm\s*$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _color(value: str) -> str:
+    if not _HEX.match(value):
+        raise ValueError(f"'{value}' is not a colour; write it as #rrggbb, e.g. \"#8b1a1a\"")
+    return value.lower()
+
+
+def _language(value: str) -> str:
+    if not _LANG.match(value):
+        raise ValueError(f"'{value}' is not a language tag; use e.g. en, en-GB, zh-CN")
+    return value
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+Color = Annotated[str, AfterValidator(_color)]
+Language = Annotated[str, AfterValidator(_language)]
+Text = Annotated[str, AfterValidator(_non_empty)]
+
+PAGE_SIZES: dict[str, tuple[float, float]] = {"a5": (148, 210), "a4": (210, 297), "letter": (215.9, 279.4)}
+SHEET_SIZES: dict[str, tuple[float, float]] = {"a4": (210, 297), "letter": (215.9, 279.4)}
+CARD_SIZES: dict[str, tuple[float, float]] = {"id-1": (85.6, 53.98), "business": (85, 55), "a7": (74, 105)}
+
+
+def card_size_mm(value: str) -> tuple[float, float]:
+    """``id-1`` | ``business`` | ``a7`` | ``"W x H mm"`` -> (width, height) in mm."""
+    key = value.strip().lower()
+    if key in CARD_SIZES:
+        return CARD_SIZES[key]
+    m = _SIZE.match(key)
+    if not m:
+        raise ValueError(f"'{value}' is not a card size; use id-1, business, a7 or \"90 x 50 mm\"")
+    w, h = float(m[1]), float(m[2])
+    if not (20 <= w <= 200 and 20 <= h <= 200):
+        raise ValueError(f"'{value}': a card must be between 20 and 200 mm on each side")
+    return w, h
+
+
+def _card_size(value: str) -> str:
+    card_size_mm(value)
+    return value.strip().lower()
+
+
+CardSize = Annotated[str, AfterValidator(_card_size)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (a typo would otherwise be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Colors(Strict):
+    primary: Color = "#7a1f1f"
+    """Cover, headings and card fronts."""
+    accent: Color = "#b8862b"
+    """Rules and the reminder box."""
+
+
+class Contact(Strict):
+    hotline: str | None = None
+    """Telephone number for reports."""
+    email: str | None = None
+    """E-mail address for reports."""
+    address: str | None = None
+    """Postal or office address."""
+    web: str | None = None
+    """Web address, printed as text (never fetched)."""
+    note: str | None = None
+    """One sentence printed with the contact details."""
+
+    def line(self) -> str:
+        """The contact details as one line: ``Hotline 12388 · integrity@example.org``."""
+        parts = []
+        if self.hotline:
+            parts.append(f"Hotline {self.hotline}")
+        for value in (self.email, self.web, self.address):
+            if value:
+                parts.append(value)
+        return " · ".join(parts)
+
+
+class Settings(Strict):
+    """handbook.yaml: the edition's settings. A department may override any of them."""
+
+    title: Text
+    """The handbook's title, on the cover and in the PDF metadata."""
+    subtitle: str = ""
+    """A line under the title."""
+    organisation: str = ""
+    """Who publishes the handbook."""
+    edition: str = ""
+    """E.g. "First edition"."""
+    date: dt.date
+    """Publication date (YYYY-MM-DD); also the PDF's creation date, so builds are reproducible."""
+    language: Language = "en"
+    """Language tag of the text (hyphenation, PDF /Lang)."""
+    author: str = ""
+    """PDF author; defaults to the organisation."""
+    keywords: list[str] = Field(default_factory=list)
+    """PDF keywords."""
+    page_size: Literal["a5", "a4", "letter"] = "a5"
+    """Handbook page size."""
+    colors: Colors = Colors()
+    """Theme colours."""
+    contact: Contact = Contact()
+    """Where readers report problems; printed on the back cover and the title card."""
+
+
+class ChapterSelection(Strict):
+    exclude: list[str] = Field(default_factory=list)
+    """Chapter file stems to leave out, e.g. 05-serving-the-overall-situation."""
+
+
+class Department(Strict):
+    """department.yaml: a department's edition. Besides these keys, any handbook.yaml setting."""
+
+    name: Text
+    """The department's name, on the cover and the cards."""
+    logo: str | None = None
+    """An image file, relative to the department folder."""
+    chapters: ChapterSelection = ChapterSelection()
+    """Chapters to leave out."""
+    # Settings a department may override (all optional here).
+    title: Text | None = None
+    subtitle: str | None = None
+    organisation: str | None = None
+    edition: str | None = None
+    date: dt.date | None = None
+    language: Language | None = None
+    author: str | None = None
+    keywords: list[str] | None = None
+    page_size: Literal["a5", "a4", "letter"] | None = None
+    colors: dict[str, Color] | None = None
+    contact: Contact | None = None
+
+
+DEPARTMENT_ONLY = ("name", "logo", "chapters")
+
+
+class CardSpec(Strict):
+    front: Text
+    """Markdown for the card's front."""
+    back: Text
+    """Markdown for the card's back."""
+
+
+class CardsFile(Strict):
+    """content/cards.yaml: the deck of pocket reminder cards."""
+
+    size: CardSize = "id-1"
+    """id-1 (85.6 x 53.98 mm) | business (85 x 55 mm) | a7 (74 x 105 mm) | "W x H mm"."""
+    sheet: Literal["a4", "letter"] = "a4"
+    """Paper for the office duplex sheets."""
+    duplex: Literal["long-edge", "short-edge"] = "long-edge"
+    """How the printer flips the sheet."""
+    from_chapters: bool = True
+    """A title card, then one card per numbered chapter."""
+    cards: list[CardSpec] = Field(default_factory=list)
+    """Extra cards, appended in this order."""
+
+
+class DepartmentCardsFile(Strict):
+    """departments/<slug>/content/cards.yaml: appended cards; may change size, sheet or duplex."""
+
+    size: CardSize | None = None
+    sheet: Literal["a4", "letter"] | None = None
+    duplex: Literal["long-edge", "short-edge"] | None = None
+    cards: list[CardSpec] = Field(default_factory=list)
+
+
+class FrontMatter(Strict):
+    """The YAML block at the top of a chapter, between two ``---`` lines."""
+
+    title: Text
+    """The chapter's title."""
+    short_title: str | None = None
+    """For the running header; defaults to the title."""
+    summary: str = ""
+    """One sentence, shown in the box at the chapter's start."""
+    reminder: str = ""
+    """The line a reader should carry away; printed on the chapter's card."""
+    numbered: bool = True
+    """False for parts that are not one of the numbered points (introduction, closing)."""
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that owns the key at ``loc`` (for suggestions)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        nxt = None
+        for c in candidates:
+            for sub in (c, *getattr(c, "__args__", ())):
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    nxt = sub
+        if nxt is None:
+            return None
+        current = nxt
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _message(err: dict[str, Any], model: type[BaseModel], extra_keys: tuple[str, ...] = ()) -> str:
+    loc = tuple(err["loc"])
+    name = ".".join(str(p) for p in loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc)
+        valid = [*(owner.model_fields if owner else ()), *(extra_keys if len(loc) == 1 else ())]
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else f"valid keys: {', '.join(sorted(valid))}"
+        return f"{name}: unknown key; {hint}"
+    if kind == "missing":
+        return f"{name}: required, but missing"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"{name}: got {err['input']!r}; expected {expected}"
+    if kind == "value_error":
+        return f"{name}: {err['ctx']['error']}"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"{name}: {err['input']!r} is not a date; write YYYY-MM-DD"
+    if kind == "model_type" or kind == "dict_type":
+        return f"{name}: expected a group of 'key: value' settings, got {type(err['input']).__name__}"
+    return f"{name}: {err['msg'].lower()} (got {err['input']!r})"
+
+
+def validate(doc: YamlDoc, model: type[M], data: Any = None) -> tuple[M | None, list[Problem]]:
+    """Validate ``doc`` against ``model``; every problem gets the doc's path and a line."""
+    raw = doc.data if data is None else data
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return None, [doc.problem((), f"expected 'key: value' settings, got {type(raw).__name__}")]
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        problems = [doc.problem(tuple(e["loc"]), _message(dict(e), model)) for e in exc.errors()]
+        return None, problems
+
+
+def merged_settings(base: Settings, dept: Department) -> Settings:
+    """The department's overrides applied on top of the project's settings (colours key by key)."""
+    update: dict[str, Any] = {}
+    for key in Settings.model_fields:
+        value = getattr(dept, key, None)
+        if value is None:
+            continue
+        if key == "colors":
+            value = base.colors.model_copy(update=value)
+        update[key] = value
+    return base.model_copy(update=update)

@@ -1,0 +1,87 @@
+"""User-facing errors. Every problem names its source: ``path:line: message``.
+
+A :class:`HandbookError` is a user error: the CLI prints its message and exits 1, without a
+traceback (``--debug`` shows one). Anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding about the input, with the file and line it comes from."""
+
+    path: str
+    line: int | None
+    message: str
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def display_path(path: Path | str, root: Path | None = None) -> str:
+    """A path as the user should read it: relative to the project when it is inside."""
+    p = Path(path)
+    if root is not None:
+        try:
+            return str(p.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(p)
+
+
+class HandbookError(click.ClickException):
+    """A user error: bad input, a failed render. Exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+    def format_message(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [str(p) for p in self.problems]
+        return "\n".join([*lines, self.message]) if self.message else "\n".join(lines)
+
+
+class ConfigError(HandbookError):
+    """handbook.yaml, department.yaml or cards.yaml is not valid."""
+
+
+class ContentError(HandbookError):
+    """A chapter (front matter or Markdown) is not valid."""
+
+
+class TemplateError(HandbookError):
+    """A Jinja template failed to load or render."""
+
+
+class RenderError(HandbookError):
+    """WeasyPrint could not turn the HTML into a PDF, or the result broke a limit."""
+
+
+class ResourceError(RenderError):
+    """A resource outside the project (or a remote URL) was refused."""
+
+
+def raise_if_errors(problems: Iterable[Problem], kind: type[HandbookError], summary: str) -> None:
+    """Raise ``kind`` carrying every error (warnings are returned to the caller separately)."""
+    errors = sorted(p for p in problems if p.is_error)
+    if errors:
+        n = len(errors)
+        raise kind(f"{summary}: {n} error{'s' if n != 1 else ''}", errors)

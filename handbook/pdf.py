@@ -1,0 +1,228 @@
+"""The one module that talks to WeasyPrint (imported only when something is rendered).
+
+Every resource goes through :class:`ProjectFetcher`: files inside the project and ``data:`` URLs,
+nothing else (no http(s) unless the user opts in, no file outside the project, no redirects).
+The HTML is handed over as a string with an explicit ``base_url``; stylesheets are linked from
+it and fetched through the same fetcher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import mimetypes
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import pydyf
+from weasyprint import HTML, Document
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+
+from .errors import Problem
+
+log = logging.getLogger(__name__)
+
+_FONT_CONFIG: FontConfiguration | None = None
+MM = 72 / 25.4  # PDF points per millimetre
+PX_PER_MM = 96 / 25.4  # CSS px per millimetre (WeasyPrint's layout unit)
+
+
+def font_config() -> FontConfiguration:
+    """One font configuration per process, reused by every edition."""
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
+def file_url(path: Path) -> str:
+    return str(path2url(str(path)))
+
+
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves files inside ``roots`` and ``data:`` URLs; refuses everything else and records it."""
+
+    def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False) -> None:
+        super().__init__(timeout=10, allow_redirects=False,
+                         allowed_protocols={"file", "data", *(["https"] if allow_remote else [])})
+        self.roots = tuple(r.resolve() for r in roots)
+        self.allow_remote = allow_remote
+        self.blocked: list[tuple[str, str]] = []  # (url, why)
+        self.fetched: list[Path] = []
+
+    def _refuse(self, url: str, why: str) -> None:
+        self.blocked.append((url, why))
+        raise ValueError(f"refused {url}: {why}")
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "https" and self.allow_remote:
+            return super().fetch(url, headers)
+        if scheme != "file":
+            self._refuse(url, f"{scheme or 'relative'} URLs are not fetched"
+                         + ("" if scheme != "https" else "; build with --allow-remote to allow https images"))
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            self._refuse(url, "remote file URL")
+        path = Path(url2pathname(parts.path))
+        real = path.resolve()
+        if not any(real.is_relative_to(root) for root in self.roots):
+            self._refuse(url, "outside the project")
+        if not real.is_file():
+            self._refuse(url, "no such file")
+        self.fetched.append(real)
+        mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
+        if real.suffix == ".css":
+            mime = "text/css"
+        return URLFetcherResponse(file_url(real), body=real.read_bytes(),
+                                  headers={"Content-Type": mime}, status=200)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _weasyprint_warnings() -> Iterator[list[logging.LogRecord]]:
+    handler = _Collect()
+    wp = logging.getLogger("weasyprint")
+    wp.addHandler(handler)
+    old = wp.propagate
+    wp.propagate = False
+    try:
+        yield handler.records
+    finally:
+        wp.removeHandler(handler)
+        wp.propagate = old
+
+
+@dataclass
+class Rendered:
+    """A laid-out document: pages, what went wrong on the way."""
+
+    document: Document
+    warnings: list[Problem] = field(default_factory=list)
+    blocked: list[tuple[str, str]] = field(default_factory=list)
+    key: str = ""  # a digest of the HTML: the PDF's identifier
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+
+def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str) -> Rendered:
+    """HTML -> laid-out pages. WeasyPrint's warnings become problems named after ``source``."""
+    with _weasyprint_warnings() as records:
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+            font_config=font_config())
+    warnings = []
+    for record in records:
+        message = record.getMessage().splitlines()[0]
+        if "refused " in message:
+            continue
+        warnings.append(Problem(source, None, f"WeasyPrint: {message}", "warning"))
+    key = hashlib.sha256(html.encode()).hexdigest()[:32]
+    return Rendered(document, warnings, list(fetcher.blocked), key)
+
+
+def box_heights(rendered: Rendered, id_prefix: str) -> dict[str, tuple[float, float]]:
+    """For every element whose id starts with ``id_prefix``: (content height, available height) in mm.
+
+    The available height is the element's own (fixed) height; the content height is the bottom of
+    its last child relative to its content box top.
+    """
+    found: dict[str, tuple[float, float]] = {}
+
+    def walk(box: Any) -> None:
+        element_id = box.element.get("id") if getattr(box, "element", None) is not None else None
+        if (element_id and element_id.startswith(id_prefix) and element_id not in found
+                and getattr(box, "element_tag", None) is not None and hasattr(box, "children")):
+            top = box.content_box_y()
+            bottom = top
+            for child in box.children:
+                bottom = max(bottom, child.position_y + child.margin_height())
+            found[element_id] = ((bottom - top) / PX_PER_MM, box.height / PX_PER_MM)
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for page in rendered.document.pages:
+        walk(page._page_box)
+    return found
+
+
+Finisher = Callable[[Any, Any], None]
+
+
+def viewer_preferences(duplex: str | None = None, actual_size: bool = True) -> Finisher:
+    """A finisher asking viewers to print at actual size and (optionally) duplex."""
+
+    def finish(document: Any, pdf: Any) -> None:
+        prefs = pydyf.Dictionary({"DisplayDocTitle": "true"})
+        if actual_size:
+            prefs["PrintScaling"] = "/None"
+        if duplex == "long-edge":
+            prefs["Duplex"] = "/DuplexFlipLongEdge"
+        elif duplex == "short-edge":
+            prefs["Duplex"] = "/DuplexFlipShortEdge"
+        pdf.catalog["ViewerPreferences"] = prefs
+
+    return finish
+
+
+def page_boxes(trim: tuple[float, float, float, float], bleed: float) -> Finisher:
+    """A finisher setting TrimBox and BleedBox (mm from the page's top-left corner) on every page.
+
+    ``trim`` is (left, top, width, height) in mm; the bleed box is the trim box grown by ``bleed``.
+    """
+
+    def finish(document: Any, pdf: Any) -> None:
+        for number in pdf.pages["Kids"][::3]:
+            page = pdf.objects[number]
+            _, _, w, h = page["MediaBox"]
+            left, top, width, height = (v * MM for v in trim)
+            b = bleed * MM
+            page["TrimBox"] = pydyf.Array([left, h - top - height, left + width, h - top])
+            page["BleedBox"] = pydyf.Array([left - b, h - top - height - b, left + width + b, h - top + b])
+
+    return finish
+
+
+def page_labels(front_pages: int) -> Finisher:
+    """A finisher giving viewers the printed page labels: i, ii, iii for the front matter, then 1, 2..."""
+
+    def finish(document: Any, pdf: Any) -> None:
+        if front_pages <= 0:
+            return
+        nums = pydyf.Array([0, pydyf.Dictionary({"S": "/r"}), front_pages, pydyf.Dictionary({"S": "/D"})])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+
+    return finish
+
+
+def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **options: Any) -> bytes:
+    """Lay-out -> PDF bytes: fonts subset, streams compressed, the same input gives the same bytes."""
+
+    def finish(document: Any, pdf: Any) -> None:
+        for f in finishers:
+            f(document, pdf)
+
+    identifier = hashlib.sha256((rendered.key + repr(sorted(options.items()))).encode()).hexdigest()[:32]
+    with _weasyprint_warnings() as records:
+        data = rendered.document.write_pdf(finisher=finish, pdf_identifier=identifier.encode(),
+                                           optimize_images=True, **options)
+    for record in records:
+        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {record.getMessage()}", "warning"))
+    return bytes(data)

@@ -1,0 +1,236 @@
+"""Find a project and gather every edition from its files: settings, chapters, cards, departments.
+
+Everything is read and validated here, before anything is rendered; all problems are collected
+and reported together (MkDocs' "gather all data, then write files").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import (
+    DEPARTMENT_ONLY,
+    SLUG,
+    CardsFile,
+    Department,
+    DepartmentCardsFile,
+    Settings,
+    card_size_mm,
+    merged_settings,
+    validate,
+)
+from .content import AssetRules, chapter_files, load_cards_file, load_chapter, resolve_asset
+from .errors import ConfigError, Problem, display_path
+from .model import Card, Chapter, Deck, DepartmentInfo, Edition
+from .yamlfile import read_yaml
+
+PROJECT_FILE = "handbook.yaml"
+DEPARTMENT_FILE = "department.yaml"
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The folder holding handbook.yaml: ``start`` or one of its parents (like mkdocs.yml)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    raise ConfigError(f"no {PROJECT_FILE} found in {here} or its parents; "
+                      "run inside a handbook project or pass --project DIR "
+                      "(`handbook init DIR` creates one)")
+
+
+@dataclass
+class Loaded:
+    """The result of loading a project: its editions and every problem found on the way."""
+
+    root: Path
+    editions: list[Edition] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    failed: dict[str, list[Problem]] = field(default_factory=dict)  # edition name -> its errors
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def list_departments(root: Path) -> list[Path]:
+    folder = root / "departments"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def _chapters(folder: Path, rules: AssetRules) -> tuple[list[Chapter], list[Problem]]:
+    files, problems = chapter_files(folder, rules.root)
+    chapters = []
+    for path in files:
+        chapter, more = load_chapter(path, rules)
+        problems += more
+        if chapter:
+            chapters.append(chapter)
+    return chapters, problems
+
+
+def _ordered(chapters: list[Chapter]) -> tuple[list[Chapter], list[Problem]]:
+    by_order: dict[tuple[int, str], Chapter] = {}
+    problems = []
+    for ch in sorted(chapters, key=lambda c: (c.order, c.stem)):
+        other = by_order.get(ch.order)
+        if other is not None:
+            problems.append(Problem(ch.source, 1, f"chapter number {ch.order[0]}{ch.order[1]} is also "
+                                                  f"used by {other.source}; give each chapter its own number"))
+        else:
+            by_order[ch.order] = ch
+    return [by_order[k] for k in sorted(by_order)], problems
+
+
+def _deck(settings: CardsFile, extra: list[tuple[str, str, str]], chapters: list[Chapter],
+          dept_extra: list[tuple[str, str, str]], dept_cards: DepartmentCardsFile | None,
+          cards_source: str) -> Deck:
+    cards: list[Card] = []
+    if settings.from_chapters:
+        cards.append(Card("", "", cards_source, kind="title"))
+        for ch in chapters:
+            if ch.numbered:
+                cards.append(Card("", "", ch.source, kind="chapter", number=ch.number, title=ch.title))
+    for front, back, source in (*extra, *dept_extra):
+        cards.append(Card(front, back, source))
+    size, sheet, duplex = settings.size, settings.sheet, settings.duplex
+    if dept_cards is not None:
+        size = dept_cards.size or size
+        sheet = dept_cards.sheet or sheet
+        duplex = dept_cards.duplex or duplex
+    return Deck(card_size_mm(size), sheet, duplex, tuple(cards))
+
+
+def load_project(root: Path, *, only: list[str] | None = None, allow_remote: bool = False,
+                 organisation: bool = True) -> Loaded:
+    """Read and validate the project and its departments (``only``: these slugs)."""
+    root = root.resolve()
+    rules = AssetRules(root, allow_remote)
+    loaded = Loaded(root)
+    doc, problems = read_yaml(root / PROJECT_FILE, PROJECT_FILE)
+    settings = None
+    if doc is not None:
+        settings, more = validate(doc, Settings)
+        problems += more
+    chapters, more = _chapters(root / "content", rules)
+    problems += more
+    chapters, more = _ordered(chapters)
+    problems += more
+    cards_path = root / "content" / "cards.yaml"
+    cards_settings: Any = CardsFile()
+    extra: list[tuple[str, str, str]] = []
+    if cards_path.is_file():
+        deck_file, extra, more = load_cards_file(cards_path, rules, CardsFile)
+        problems += more
+        cards_settings = deck_file or CardsFile()
+    loaded.problems += problems
+    if settings is None or any(p.is_error for p in problems):
+        # The project itself is broken: no edition can be built.
+        loaded.failed["organisation-wide"] = [p for p in problems if p.is_error]
+        return loaded
+
+    project_templates = root / "templates"
+    project_styles = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []
+    cards_source = display_path(cards_path, root)
+    if organisation:
+        loaded.editions.append(Edition(
+            slug=None, root=root, settings=settings, department=None, chapters=tuple(chapters),
+            deck=_deck(cards_settings, extra, chapters, [], None, cards_source),
+            template_dirs=(project_templates,), stylesheets=tuple(project_styles)))
+
+    folders = list_departments(root)
+    if only is not None:
+        known = {f.name for f in folders}
+        for slug in only:
+            if slug not in known:
+                raise ConfigError(f"no department '{slug}' (departments/{slug}/ does not exist); "
+                                  f"known: {', '.join(sorted(known)) or 'none'}")
+        folders = [f for f in folders if f.name in only]
+    for folder in folders:
+        edition, problems = load_department(folder, rules, settings, chapters, cards_settings, extra,
+                                            project_templates, project_styles)
+        loaded.problems += problems
+        if edition is None:
+            loaded.failed[folder.name] = [p for p in problems if p.is_error]
+        else:
+            loaded.editions.append(edition)
+    return loaded
+
+
+def load_department(folder: Path, rules: AssetRules, base: Settings, project_chapters: list[Chapter],
+                    cards_settings: CardsFile, extra: list[tuple[str, str, str]],
+                    project_templates: Path, project_styles: list[Path]
+                    ) -> tuple[Edition | None, list[Problem]]:
+    """One department's edition: its settings over the project's, its chapters and cards."""
+    root = rules.root
+    slug = folder.name
+    shown_folder = display_path(folder, root)
+    problems: list[Problem] = []
+    if not SLUG.match(slug):
+        return None, [Problem(shown_folder, None, f"'{slug}' is not a valid department folder name; "
+                                                  "use lowercase letters, digits and hyphens")]
+    if folder.resolve().parent != (root / "departments").resolve():
+        return None, [Problem(shown_folder, None, "the department folder points outside the project")]
+    path = folder / DEPARTMENT_FILE
+    if not path.is_file():
+        return None, [Problem(shown_folder, None, f"no {DEPARTMENT_FILE}; create one with "
+                                                  f"`handbook new-department {slug} --name \"...\"`")]
+    doc, problems = read_yaml(path, display_path(path, root))
+    if doc is None:
+        return None, problems
+    dept, more = validate(doc, Department)
+    if more:
+        # Suggestions for unknown keys should include the settings keys a department may override.
+        problems += more
+    if dept is None:
+        return None, problems
+    logo_url = None
+    if dept.logo:
+        logo_url, why = resolve_asset(dept.logo, folder, rules)
+        if why:
+            problems.append(doc.problem(("logo",), f"logo: {why}"))
+    known = {ch.stem for ch in project_chapters}
+    for i, stem in enumerate(dept.chapters.exclude):
+        if stem not in known:
+            import difflib
+
+            close = difflib.get_close_matches(stem, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.append(doc.problem(("chapters", "exclude", i),
+                                        f"chapters.exclude: no chapter '{stem}'{hint}"))
+    own, more = _chapters(folder / "content", rules)
+    problems += more
+    own_stems = {ch.stem for ch in own}
+    chapters = [ch for ch in project_chapters
+                if ch.stem not in dept.chapters.exclude and ch.stem not in own_stems]
+    chapters, more = _ordered([*chapters, *own])
+    problems += more
+    dept_cards = None
+    dept_extra: list[tuple[str, str, str]] = []
+    cards_path = folder / "content" / "cards.yaml"
+    if cards_path.is_file():
+        dc, dept_extra, more = load_cards_file(cards_path, rules, DepartmentCardsFile)
+        problems += more
+        dept_cards = dc if isinstance(dc, DepartmentCardsFile) else None
+    if any(p.is_error for p in problems):
+        return None, problems
+
+    settings = merged_settings(base, dept)
+    raw = {k: v for k, v in (doc.data or {}).items() if k not in Settings.model_fields}
+    info = DepartmentInfo(
+        slug=slug, name=dept.name, folder=folder, logo=logo_url,
+        colors=settings.colors.model_dump(), contact=settings.contact.model_dump(exclude_none=True),
+        raw={k: v for k, v in raw.items() if k not in DEPARTMENT_ONLY} | {"chapters": dept.chapters})
+    styles = sorted((folder / "styles").glob("*.css")) if (folder / "styles").is_dir() else []
+    templates = folder / "templates"
+    edition = Edition(
+        slug=slug, root=root, settings=settings, department=info, chapters=tuple(chapters),
+        deck=_deck(cards_settings, extra, chapters, dept_extra, dept_cards,
+                   display_path(root / "content" / "cards.yaml", root)),
+        template_dirs=((templates,) if templates.is_dir() else ()) + (project_templates,),
+        stylesheets=(*project_styles, *styles))
+    return edition, problems
