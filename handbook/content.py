@@ -10,6 +10,7 @@ base of every rendered document.
 from __future__ import annotations
 
 import functools
+import html as html_lib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +167,12 @@ def render_inline(text: str, rules: AssetRules, base_dir: Path) -> str:
     return _sanitize(_markdown().renderInline(text), base_dir, rules).strip()
 
 
+def typographic(text: str) -> str:
+    """Plain text with typographic quotes and dashes (for titles: PDF bookmarks, headers)."""
+    rendered = _markdown().renderInline(text.replace("\\", "\\\\"))
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
     """``(front matter YAML or None, body, number of lines before the body)``."""
     if text.startswith("\ufeff"):
@@ -225,8 +232,8 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
     chapter = Chapter(
         stem=path.stem,
         order=(int(m[1]), m[2]),
-        title=fm.title,
-        short_title=(fm.short_title or fm.title).strip(),
+        title=typographic(fm.title),
+        short_title=typographic(fm.short_title or fm.title),
         summary=render_inline(fm.summary.strip(), rules, path.parent),
         reminder=render_inline(fm.reminder.strip(), rules, path.parent),
         numbered=fm.numbered,

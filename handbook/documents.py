@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from . import pdf
-from .errors import Problem, ResourceError, display_path
+import logging
+
+from .errors import Problem, RenderError, ResourceError, display_path
 from .model import Edition
-from .render import handbook_html
+from .render import cards_html, handbook_html
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .builder import BuildOptions
@@ -97,6 +101,83 @@ class HandbookJob:
         return result
 
 
+SHRINK_STEPS = (1.0, 0.93, 0.86, 0.8, 0.75)  # the limit: text is never set smaller than 75 %
+FIT_TOLERANCE = 0.05  # mm
+
+
+class CardsJob:
+    """cards.pdf (office duplex sheets) or cards-print-shop.pdf (one side per page, bleed, crop marks)."""
+
+    def __init__(self, layout: str) -> None:
+        self.layout = layout
+        self.name = "cards" if layout == "sheets" else "cards-print-shop"
+
+    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
+        result = JobResult()
+        if not edition.deck.cards:
+            return result
+        scale: dict[tuple[int, str], float] = {}
+        while True:
+            html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale)
+            fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote)
+            base_url = pdf.file_url(out_dir.resolve() / f"{self.name}.print.html")
+            rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {self.name}")
+            check_blocked(rendered, edition, f"{self.name}.print.html")
+            over = overflowing(rendered)
+            if not over:
+                break
+            problems = []
+            for (number, side), excess in sorted(over.items()):
+                current = scale.get((number, side), 1.0)
+                smaller = [s for s in SHRINK_STEPS if s < current - 1e-9]
+                if smaller:
+                    scale[(number, side)] = smaller[0]
+                else:
+                    card = edition.deck.cards[number - 1]
+                    problems.append(Problem(card.source.rsplit(":", 1)[0] if ":" in card.source else card.source,
+                                            _line(card.source),
+                                            f"card {number} of {len(edition.deck.cards)} ({side}): the text "
+                                            f"overflows by {excess:.1f} mm even at {int(SHRINK_STEPS[-1] * 100)} % "
+                                            "type size; shorten it"))
+            if problems:
+                raise RenderError(f"{edition.name}: card text does not fit", problems)
+        for (number, side), factor in sorted(scale.items()):
+            log.info("%s: card %d %s set at %d %%", edition.name, number, side, factor * 100)
+        finishers: tuple[pdf.Finisher, ...]
+        if self.layout == "sheets":
+            finishers = (pdf.viewer_preferences(edition.deck.duplex),)
+        else:
+            from .cards import ShopPage
+
+            shop = ShopPage(*edition.deck.size)
+            finishers = (pdf.viewer_preferences(), pdf.page_boxes(shop.trim_box, shop.bleed))
+        result.files[f"{self.name}.pdf"] = pdf.write_pdf(rendered, finishers)
+        result.reported[f"{self.name}.pdf"] = rendered.pages
+        if options.save_html:
+            result.files[f"{self.name}.print.html"] = html
+            result.reported[f"{self.name}.print.html"] = None
+        result.warnings += rendered.warnings
+        return result
+
+
+def _line(source: str) -> int | None:
+    tail = source.rsplit(":", 1)[-1]
+    return int(tail) if ":" in source and tail.isdigit() else None
+
+
+def overflowing(rendered: pdf.Rendered) -> dict[tuple[int, str], float]:
+    """Card sides whose text is taller than its box: (card number, side) -> excess in mm."""
+    over = {}
+    for element_id, (content, available) in pdf.box_heights(rendered, "fit-").items():
+        if content - available > FIT_TOLERANCE:
+            _, number, side = element_id.split("-")
+            over[(int(number), side)] = content - available
+    return over
+
+
 def jobs(edition: Edition, only: tuple[str, ...]) -> Iterator[Job]:
     if "handbook" in only:
         yield HandbookJob()
+    if "cards" in only:
+        yield CardsJob("sheets")
+        yield CardsJob("shop")

@@ -132,3 +132,38 @@ def inline_images(html: str, root: Path) -> str:
         return f"{m[1]}data:{mime};base64,{data}{m[3]}"
 
     return _SRC.sub(repl, html)
+
+
+def card_pages(edition: Edition, layout: str) -> tuple[list[dict[str, Any]], tuple[float, float]]:
+    """What the cards template places, page by page, and the page size in mm."""
+    from .cards import ShopPage, grid_for, sheets
+
+    deck = edition.deck
+    pages: list[dict[str, Any]] = []
+    if layout == "sheets":
+        grid = grid_for(deck.size, deck.sheet)
+        marks = grid.cut_marks()
+        for n, sheet in enumerate(sheets(len(deck.cards), grid, deck.duplex), start=1):
+            pages.append({"side": "front", "sheet": n, "places": sheet.fronts, "marks": marks})
+            pages.append({"side": "back", "sheet": n, "places": sheet.backs, "marks": marks})
+        return pages, (grid.sheet_w, grid.sheet_h)
+    shop = ShopPage(*deck.size)
+    from .cards import Placement
+
+    for i in range(len(deck.cards)):
+        for side in ("front", "back"):
+            place = Placement(i, 0, 0, shop.offset, shop.offset)
+            pages.append({"side": side, "sheet": i + 1, "places": (place,), "marks": shop.crop_marks()})
+    return pages, (shop.width, shop.height)
+
+
+def cards_html(edition: Edition, *, layout: str, out_dir: Path,
+               scale: Mapping[tuple[int, str], float] | None = None) -> str:
+    """The cards: ``layout="sheets"`` (office duplex sheets) or ``"shop"`` (one side per page)."""
+    pages, (page_w, page_h) = card_pages(edition, layout)
+    extra = {"layout": layout, "pages": pages, "page_w": f"{page_w:.3f}", "page_h": f"{page_h:.3f}",
+             "card_w": f"{edition.deck.size[0]:.3f}", "card_h": f"{edition.deck.size[1]:.3f}",
+             "scale": dict(scale or {})}
+    return render_template(edition.template_dirs, edition.root, "cards.html.j2",
+                           context(edition, target="print", out_dir=out_dir, document="cards",
+                                   extra=extra))
