@@ -6,7 +6,7 @@ WeasyPrint is imported only when something is rendered, so ``--help`` and ``--ve
 from __future__ import annotations
 
 import logging
-import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +35,14 @@ def _problem_lines(problems: list[Problem]) -> None:
 
 
 class HandbookGroup(click.Group):
-    """Shows user errors without a traceback (unless --debug)."""
+    """User errors (HandbookError) are shown as messages; ``--debug`` adds their traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except HandbookError:
-            raise
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
-        except Exception:
-            if "--debug" in sys.argv:
-                raise
+            if isinstance(ctx.obj, Context) and ctx.obj.debug:
+                traceback.print_exc()
             raise
 
 
@@ -102,13 +98,78 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
     options = BuildOptions(out=out, save_html=save_html, only=only or DOCUMENTS,
                            departments=departments or None, strict=strict, allow_remote=allow_remote)
     report = run_build(obj.root, options, line)
-    _problem_lines(report.warnings)
+    _problem_lines(list(dict.fromkeys(report.warnings)))
     if not report.ok:
         for name, problems in report.failed.items():
             _problem_lines(problems)
         written = len(report.outputs)
         failed = ", ".join(report.failed)
         raise HandbookError(f"build failed for: {failed} ({written} file{'s' if written != 1 else ''} written)")
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_obj
+def check(obj: Context, strict: bool) -> None:
+    """Validate the project and every department and render their HTML (no PDF).
+
+    \b
+    Examples:
+      handbook check
+      handbook check --strict
+    """
+    from .checks import check_project
+
+    result = check_project(obj.root, strict=strict)
+    _problem_lines(result.problems)
+    errors = [p for p in result.problems if p.is_error or strict]
+    if errors:
+        raise HandbookError(f"check failed: {len(errors)} problem{'s' if len(errors) != 1 else ''} "
+                            f"in {len(result.editions)} edition{'s' if len(result.editions) != 1 else ''}")
+    warnings = len(result.problems)
+    click.secho(f"{len(result.editions)} edition{'s' if len(result.editions) != 1 else ''} checked: no errors"
+                + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""), fg="green")
+
+
+@main.command("departments")
+@click.pass_obj
+def departments_command(obj: Context) -> None:
+    """List the departments: slug, name, and what each overrides.
+
+    \b
+    Example:
+      handbook departments
+    """
+    from .departments import overview
+    from .project import load_project
+
+    loaded = load_project(obj.root, organisation=False)
+    for edition in loaded.editions:
+        o = overview(edition)
+        click.echo(f"{click.style(o.slug, bold=True):<30} {o.name}")
+        click.echo(f"  {'; '.join(o.overrides) or 'no overrides'}")
+    for slug, problems in loaded.failed.items():
+        click.secho(f"{slug:<21} (broken)", fg="red")
+        _problem_lines(problems)
+    if not loaded.editions and not loaded.failed:
+        click.echo("no departments (create one with: handbook new-department SLUG --name \"...\")")
+
+
+@main.command("new-department")
+@click.argument("slug")
+@click.option("--name", required=True, help="The department's name, as printed on the cover.")
+@click.pass_obj
+def new_department(obj: Context, slug: str, name: str) -> None:
+    """Create departments/SLUG/ with a commented department.yaml that builds at once.
+
+    \b
+    Example:
+      handbook new-department audit-office --name "Audit Office"
+    """
+    from .departments import create
+
+    folder = create(obj.root, slug, name)
+    click.echo(f"created {_rel(folder / 'department.yaml')}; build it with: handbook build -d {slug}")
 
 
 def _rel(path: Path) -> str:

@@ -68,7 +68,7 @@ def render_pdf(html: str, edition: Edition, out_dir: Path, name: str, options: B
     """Lay out ``html`` as ``out_dir/<name>.print.html`` would be, through the project-only fetcher."""
     fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote)
     base_url = pdf.file_url(out_dir.resolve() / f"{name}.print.html")
-    rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}")
+    rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}", edition.stylesheets)
     check_blocked(rendered, edition, f"{name}.print.html")
     return pdf.write_pdf(rendered, finishers(rendered)), rendered
 
@@ -121,7 +121,8 @@ class CardsJob:
             html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale)
             fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote)
             base_url = pdf.file_url(out_dir.resolve() / f"{self.name}.print.html")
-            rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {self.name}")
+            rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {self.name}",
+                                  edition.stylesheets)
             check_blocked(rendered, edition, f"{self.name}.print.html")
             over = overflowing(rendered)
             if not over:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -123,8 +124,10 @@ class Rendered:
         return len(self.document.pages)
 
 
-def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str) -> Rendered:
-    """HTML -> laid-out pages. WeasyPrint's warnings become problems named after ``source``."""
+def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
+           stylesheets: tuple[Path, ...] = ()) -> Rendered:
+    """HTML -> laid-out pages. WeasyPrint's warnings become problems named after the stylesheet
+    they come from (when it can be found) or ``source``."""
     with _weasyprint_warnings() as records:
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=font_config())
@@ -133,7 +136,10 @@ def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str) -> Re
         message = record.getMessage().splitlines()[0]
         if "refused " in message:
             continue
-        warnings.append(Problem(source, None, f"WeasyPrint: {message}", "warning"))
+        problem = Problem(source, None, f"WeasyPrint: {message}", "warning")
+        if stylesheets and fetcher.roots:
+            problem = locate_css_warning(problem, stylesheets, fetcher.roots[0])
+        warnings.append(problem)
     key = hashlib.sha256(html.encode()).hexdigest()[:32]
     return Rendered(document, warnings, list(fetcher.blocked), key)
 
@@ -226,3 +232,45 @@ def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **option
     for record in records:
         rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {record.getMessage()}", "warning"))
     return bytes(data)
+
+
+_AT = re.compile(r" at (\d+):(\d+)")
+
+
+def stylesheet_warnings(path: Path, root: Path) -> list[Problem]:
+    """Parse one stylesheet as WeasyPrint does; its warnings as problems with file and line."""
+    from weasyprint import CSS
+
+    from .errors import display_path
+
+    shown = display_path(path, root)
+    fetcher = ProjectFetcher((root,))
+    with _weasyprint_warnings() as records:
+        CSS(url=file_url(path.resolve()), url_fetcher=fetcher, font_config=font_config())
+    problems = []
+    for record in records:
+        message = record.getMessage().splitlines()[0]
+        m = _AT.search(message)
+        line = int(m[1]) if m else None
+        problems.append(Problem(shown, line, f"WeasyPrint: {_AT.sub('', message)}", "warning"))
+    return problems
+
+
+def locate_css_warning(problem: Problem, stylesheets: tuple[Path, ...], root: Path) -> Problem:
+    """A layout warning such as "Ignored `x: y` at 4:3" -> the stylesheet and line it comes from."""
+    from .errors import display_path
+
+    m = _AT.search(problem.message)
+    quoted = re.search(r"`([^`]+)`", problem.message)
+    if not m or not quoted:
+        return problem
+    line = int(m[1])
+    needle = quoted[1].split(":")[0].strip()
+    for path in reversed(stylesheets):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        if 0 < line <= len(lines) and needle in lines[line - 1]:
+            return Problem(display_path(path, root), line, _AT.sub("", problem.message), problem.severity)
+    return problem

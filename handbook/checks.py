@@ -1,0 +1,55 @@
+"""`handbook check`: validate every edition and render its HTML, without making PDFs."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import HandbookError, Problem
+from .project import load_project
+from .render import cards_html, handbook_html
+
+
+@dataclass
+class CheckResult:
+    editions: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def check_project(root: Path, *, strict: bool = False) -> CheckResult:
+    loaded = load_project(root)
+    result = CheckResult(problems=list(loaded.problems))
+    result.editions += list(loaded.failed)
+    out = Path(tempfile.gettempdir())
+    stylesheets: set[Path] = set()
+    for edition in loaded.editions:
+        result.editions.append(edition.name)
+        stylesheets.update(edition.stylesheets)
+        try:
+            handbook_html(edition, target="print", out_dir=out)
+            handbook_html(edition, target="web", out_dir=out)
+            if edition.deck.cards:
+                cards_html(edition, layout="sheets", out_dir=out)
+                cards_html(edition, layout="shop", out_dir=out)
+        except HandbookError as exc:
+            result.problems += exc.problems or [Problem(edition.name, None, exc.message)]
+    result.problems += css_warnings(sorted(stylesheets), loaded.root)
+    seen: set[Problem] = set()
+    unique = []
+    for p in result.problems:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    result.problems = unique
+    return result
+
+
+def css_warnings(paths: list[Path], root: Path) -> list[Problem]:
+    """What WeasyPrint says of each stylesheet (unknown properties, invalid values), by file and line."""
+    from .pdf import stylesheet_warnings
+
+    problems = []
+    for path in paths:
+        problems += stylesheet_warnings(path, root)
+    return problems

@@ -1,0 +1,89 @@
+"""Department folders: what each one overrides, and a new one from a commented template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import SLUG
+from .errors import ConfigError
+from .model import Edition
+
+NEW_DEPARTMENT = """\
+# The {name} edition of the handbook.
+# Every handbook.yaml setting can be overridden here (title, subtitle, edition, date, language,
+# page_size, colors, contact...). Paths are relative to this folder.
+name: {name}
+
+# colors: {{primary: "#1f3a5f", accent: "#c9a227"}}
+# logo: logo.svg
+# contact:
+#   hotline: "12388"
+#   email: someone@example.org
+# chapters:
+#   exclude: [05-serving-the-overall-situation]   # chapter file stems
+
+# Also possible, all optional:
+#   content/NNx-title.md   extra chapters, placed by their number prefix
+#   content/cards.yaml     extra cards (appended), and size / sheet / duplex
+#   templates/handbook.html.j2  {{% extends "base/handbook.html.j2" %}} then override a block
+#   styles/*.css           applied after the project's stylesheets
+"""
+
+
+@dataclass(frozen=True)
+class Overview:
+    slug: str
+    name: str
+    overrides: tuple[str, ...]
+
+
+def overview(edition: Edition) -> Overview:
+    """What a department changes, in words, for `handbook departments`."""
+    assert edition.department is not None
+    dept = edition.department
+    folder = dept.folder
+    parts: list[str] = []
+    import yaml
+
+    raw = yaml.safe_load((folder / "department.yaml").read_text(encoding="utf-8")) or {}
+    settings = sorted(k for k in raw if k not in ("name", "chapters", "logo"))
+    if settings:
+        parts.append("settings: " + ", ".join(settings))
+    if dept.logo:
+        parts.append("logo")
+    excluded = raw.get("chapters", {}).get("exclude", []) if isinstance(raw.get("chapters"), dict) else []
+    if excluded:
+        parts.append(f"excludes {len(excluded)} chapter{'s' if len(excluded) != 1 else ''}")
+    own = sorted((folder / "content").glob("*.md")) if (folder / "content").is_dir() else []
+    if own:
+        parts.append(f"{len(own)} extra chapter{'s' if len(own) != 1 else ''}")
+    if (folder / "content" / "cards.yaml").is_file():
+        parts.append("cards")
+    if (folder / "templates").is_dir():
+        names = sorted(p.relative_to(folder / "templates").as_posix()
+                       for p in (folder / "templates").rglob("*.j2"))
+        if names:
+            parts.append("templates: " + ", ".join(names))
+    if (folder / "styles").is_dir():
+        names = sorted(p.name for p in (folder / "styles").glob("*.css"))
+        if names:
+            parts.append("styles: " + ", ".join(names))
+    return Overview(dept.slug, dept.name, tuple(parts))
+
+
+def create(root: Path, slug: str, name: str) -> Path:
+    """Create departments/<slug>/department.yaml; it builds at once."""
+    if not SLUG.match(slug):
+        raise ConfigError(f"'{slug}' is not a valid department slug; use lowercase letters, digits and "
+                          "hyphens, e.g. finance or audit-office")
+    if not name.strip():
+        raise ConfigError("--name must not be empty")
+    folder = root / "departments" / slug
+    if folder.exists():
+        raise ConfigError(f"departments/{slug}/ already exists")
+    folder.mkdir(parents=True)
+    quoted = name.replace('"', '\\"')
+    text = NEW_DEPARTMENT.format(name=f'"{quoted}"' if ":" in name or "#" in name else name)
+    (folder / "department.yaml").write_text(text, encoding="utf-8")
+    return folder
