@@ -7,12 +7,15 @@ and the others go on; outputs are written atomically.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import HandbookError, Problem
+from .errors import HandbookError, Problem, RenderError
 from .model import Edition
 from .output import atomic_write
 from .project import load_project
@@ -30,6 +33,8 @@ class BuildOptions:
     departments: tuple[str, ...] | None = None  # None: the organisation-wide edition and every department
     strict: bool = False  # warnings are errors
     allow_remote: bool = False  # https images
+    max_pages: int = 500  # per document
+    max_seconds: float = 300.0  # per edition: templates and layout
 
 
 @dataclass
@@ -68,11 +73,10 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions,
     warnings: list[Problem] = []
     for job in documents.jobs(edition, options.only):
         start = time.perf_counter()
-        result = job.run(edition, out_dir, options)
+        with time_limit(options.max_seconds, edition.name):
+            result = job.run(edition, out_dir, options)
         warnings += result.warnings
         if options.strict and result.warnings:
-            from .errors import RenderError
-
             raise RenderError("warnings are errors (--strict)", result.warnings)
         for name, data in result.files.items():
             atomic_write(out_dir / name, data)
@@ -82,6 +86,29 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions,
             outputs.append(o)
             report(o)
     return outputs, warnings
+
+
+@contextmanager
+def time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Stop runaway work (a template that loops for ever, a huge layout) after ``seconds``.
+
+    Uses a real-time timer signal, so only in the main thread (worker processes included).
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise RenderError(f"{what}: stopped after {seconds:g} s (the limit per edition); "
+                          "a template may loop for ever, or the content is far too long")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 def build(root: Path, options: BuildOptions = BuildOptions(),

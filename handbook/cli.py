@@ -100,7 +100,7 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
     report = run_build(obj.root, options, line)
     _problem_lines(list(dict.fromkeys(report.warnings)))
     if not report.ok:
-        for name, problems in report.failed.items():
+        for _name, problems in report.failed.items():
             _problem_lines(problems)
         written = len(report.outputs)
         failed = ", ".join(report.failed)

@@ -52,12 +52,39 @@ _SRC_IN_HTML = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # 40 megapixels: ~ A3 at 600 dpi
+
+
 @dataclass(frozen=True)
 class AssetRules:
-    """Where a document may take images from."""
+    """Where a document may take images from, and how large they may be."""
 
     root: Path  # the project root: nothing outside it is read
     allow_remote: bool = False  # https images, only when the user opts in
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+
+
+def image_too_large(path: Path, rules: AssetRules) -> str | None:
+    """Why an image file is refused for its size, or None. Reads only the image header."""
+    size = path.stat().st_size
+    if size > rules.max_image_bytes:
+        return (f"image {path.name} is {size / 1024 / 1024:.1f} MB; the limit is "
+                f"{rules.max_image_bytes / 1024 / 1024:.0f} MB (reduce it for print: 300 dpi is enough)")
+    if path.suffix.lower() == ".svg":
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        return f"image {path.name} cannot be read: {exc}"
+    if w * h > rules.max_image_pixels:
+        return (f"image {path.name} is {w} x {h} pixels; the limit is "
+                f"{rules.max_image_pixels / 1e6:.0f} megapixels")
+    return None
 
 
 def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | None, str | None]:
@@ -89,6 +116,9 @@ def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | No
         return None, f"image {url!r} not found (looked for {display_path(target, root)})"
     if target.suffix.lower() not in IMAGE_SUFFIXES:
         return None, f"{url!r} is not an image (use .png, .jpg, .svg, .gif or .webp)"
+    too_large = image_too_large(target, rules)
+    if too_large:
+        return None, too_large
     return target.relative_to(root).as_posix(), None
 
 

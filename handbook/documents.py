@@ -5,14 +5,13 @@ Imports WeasyPrint (through :mod:`handbook.pdf`); the CLI imports this module on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from . import pdf
-import logging
-
 from .errors import Problem, RenderError, ResourceError, display_path
 from .model import Edition
 from .render import cards_html, handbook_html
@@ -70,7 +69,14 @@ def render_pdf(html: str, edition: Edition, out_dir: Path, name: str, options: B
     base_url = pdf.file_url(out_dir.resolve() / f"{name}.print.html")
     rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}", edition.stylesheets)
     check_blocked(rendered, edition, f"{name}.print.html")
+    check_pages(rendered, edition, name, options.max_pages)
     return pdf.write_pdf(rendered, finishers(rendered)), rendered
+
+
+def check_pages(rendered: pdf.Rendered, edition: Edition, name: str, limit: int) -> None:
+    if rendered.pages > limit:
+        raise RenderError(f"{edition.name}: {name} has {rendered.pages} pages; the limit is {limit} "
+                          "(is some content repeated by mistake?)")
 
 
 def first_page_with(rendered: pdf.Rendered, anchor: str | None) -> int:
@@ -124,6 +130,7 @@ class CardsJob:
             rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {self.name}",
                                   edition.stylesheets)
             check_blocked(rendered, edition, f"{self.name}.print.html")
+            check_pages(rendered, edition, self.name, options.max_pages)
             over = overflowing(rendered)
             if not over:
                 break

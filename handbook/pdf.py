@@ -197,7 +197,7 @@ def page_boxes(trim: tuple[float, float, float, float], bleed: float) -> Finishe
     def finish(document: Any, pdf: Any) -> None:
         for number in pdf.pages["Kids"][::3]:
             page = pdf.objects[number]
-            _, _, w, h = page["MediaBox"]
+            _, _, _w, h = page["MediaBox"]
             left, top, width, height = (v * MM for v in trim)
             b = bleed * MM
             page["TrimBox"] = pydyf.Array([left, h - top - height, left + width, h - top])

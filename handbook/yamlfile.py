@@ -56,8 +56,8 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Probl
 def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse ``text``; on failure return ``None`` and problems that name the line."""
     problems: list[Problem] = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        stripped = line.lstrip(" ")
+    for n, raw_line in enumerate(text.splitlines(), start=1):
+        stripped = raw_line.lstrip(" ")
         if stripped.startswith("\t"):
             problems.append(Problem(shown, n + offset,
                                     "a tab is used for indentation; YAML needs spaces"))
@@ -69,14 +69,14 @@ def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[Yaml
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1) if mark else 1
+        lineno = (mark.line + 1) if mark else 1
         what = exc.problem or "malformed YAML"
         hint = ""
         if "mapping values are not allowed" in what:
             hint = " (a value containing ': ' needs quotes)"
         elif "could not find expected ':'" in what:
             hint = " (every setting is written 'key: value')"
-        return None, [Problem(shown, line + offset, f"YAML syntax error: {what}{hint}")]
+        return None, [Problem(shown, lineno + offset, f"YAML syntax error: {what}{hint}")]
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors for text input
         return None, [Problem(shown, 1 + offset, f"YAML error: {exc}")]
     finally:
