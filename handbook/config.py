@@ -292,3 +292,47 @@ def merged_settings(base: Settings, dept: Department) -> Settings:
             value = base.colors.model_copy(update=value)
         update[key] = value
     return base.model_copy(update=update)
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return "group of keys" if issubclass(annotation, BaseModel) else annotation.__name__
+    text = str(annotation).replace("typing.", "").replace("datetime.date", "date")
+    text = re.sub(r"Annotated\[(\w+), [^\]]*\]", r"\1", text)
+    text = re.sub(r"<class '[\w.]*?(\w+)'>", r"\1", text)
+    text = re.sub(r"Literal\[([^\]]*)\]", lambda m: m[1].replace(", ", " or "), text)
+    text = re.sub(r"\b(?:handbook\.config|__main__)\.", "", text)
+    return text.replace(" | None", " (optional)").replace("|", "or")
+
+
+def reference() -> str:
+    """docs/settings.md: every file's keys with their types, defaults and docstrings."""
+    sections = [
+        ("handbook.yaml", Settings),
+        ("colors (in handbook.yaml and department.yaml)", Colors),
+        ("contact (in handbook.yaml and department.yaml)", Contact),
+        ("department.yaml (besides any handbook.yaml setting)", Department),
+        ("content/cards.yaml", CardsFile),
+        ("departments/<slug>/content/cards.yaml", DepartmentCardsFile),
+        ("a card in cards:", CardSpec),
+        ("chapter front matter", FrontMatter),
+    ]
+    out = ["# Settings reference", "",
+           "Generated from `handbook/config.py` (`python -m handbook.config > docs/settings.md`).",
+           "Unknown keys are errors, with the closest valid key suggested.", ""]
+    for title, model in sections:
+        out += [f"## {title}", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for name, field in model.model_fields.items():
+            if model is Department and name in Settings.model_fields:
+                continue
+            default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
+            if isinstance(field.get_default(call_default_factory=True), BaseModel):
+                default = "see below" if model is Settings else "—"
+            doc = (field.description or "").replace("|", "\\|").replace("\n", " ")
+            out.append(f"| `{name}` | {_type_name(field.annotation)} | {default} | {doc} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(reference(), end="")
