@@ -1,24 +1,29 @@
-"""Orchestration: load and validate everything, then render each edition's outputs.
+"""Orchestration: decide what is out of date, load and validate it, then render each edition.
 
-A build is a list of independent jobs (one per edition). A failure in one edition is recorded
-and the others go on; outputs are written atomically.
+A build is a list of independent jobs, one per edition, run in worker processes (``jobs``)
+since WeasyPrint is CPU-bound. A failure in one edition is recorded and the others go on;
+outputs are written atomically, and an output whose inputs did not change is not rebuilt.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import HandbookError, Problem, RenderError
+from . import cache
+from .errors import ConfigError, HandbookError, Problem, RenderError
 from .model import Edition
 from .output import atomic_write
-from .project import load_project
+from .project import list_departments, load_project
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +40,25 @@ class BuildOptions:
     allow_remote: bool = False  # https images
     max_pages: int = 500  # per document
     max_seconds: float = 300.0  # per edition: templates and layout
+    jobs: int = 1  # worker processes
+    force: bool = False  # rebuild even what is up to date
+
+    def output_key(self) -> dict[str, object]:
+        """The options that change what is written."""
+        return {"save_html": self.save_html, "allow_remote": self.allow_remote, "strict": self.strict,
+                "max_pages": self.max_pages}
 
 
 @dataclass
 class Output:
-    """One written file."""
+    """One output file: written now, or up to date from an earlier build."""
 
     path: Path
     pages: int | None
     size: int
     seconds: float
     edition: str
+    status: str = "written"  # "written" | "up to date"
 
 
 @dataclass
@@ -58,34 +71,21 @@ class BuildReport:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def written(self) -> list[Output]:
+        return [o for o in self.outputs if o.status == "written"]
 
-def edition_out_dir(out: Path, edition: Edition) -> Path:
-    return out if edition.slug is None else out / edition.slug
+
+@dataclass
+class EditionResult:
+    name: str
+    outputs: list[Output] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
 
-def build_edition(edition: Edition, out: Path, options: BuildOptions,
-                  report: Callable[[Output], None] = lambda o: None) -> tuple[list[Output], list[Problem]]:
-    """Render and write one edition's outputs. Raises HandbookError on a user error."""
-    from . import documents  # imports WeasyPrint: only when something is rendered
-
-    out_dir = edition_out_dir(out, edition)
-    outputs: list[Output] = []
-    warnings: list[Problem] = []
-    for job in documents.jobs(edition, options.only):
-        start = time.perf_counter()
-        with time_limit(options.max_seconds, edition.name):
-            result = job.run(edition, out_dir, options)
-        warnings += result.warnings
-        if options.strict and result.warnings:
-            raise RenderError("warnings are errors (--strict)", result.warnings)
-        for name, data in result.files.items():
-            atomic_write(out_dir / name, data)
-        elapsed = time.perf_counter() - start
-        for name, pages in result.reported.items():
-            o = Output(out_dir / name, pages, len(result.files[name]), elapsed, edition.name)
-            outputs.append(o)
-            report(o)
-    return outputs, warnings
+def edition_out_dir(out: Path, slug: str | None) -> Path:
+    return out if slug is None else out / slug
 
 
 @contextmanager
@@ -111,24 +111,151 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def build(root: Path, options: BuildOptions = BuildOptions(),
-          report: Callable[[Output], None] = lambda o: None) -> BuildReport:
-    """Build every edition of the project at ``root``; never raises for one edition's failure."""
-    loaded = load_project(root, only=list(options.departments) if options.departments else None,
-                          allow_remote=options.allow_remote,
-                          organisation=options.departments is None)
-    result = BuildReport(warnings=list(loaded.warnings), failed=dict(loaded.failed))
-    if options.strict and loaded.warnings:
-        for p in loaded.warnings:
-            result.failed.setdefault("project", []).append(Problem(p.path, p.line, p.message))
-        return result
-    out = (options.out or loaded.root / "dist").resolve()
-    for edition in loaded.editions:
-        try:
-            outputs, warnings = build_edition(edition, out, options, report)
-        except HandbookError as exc:
-            result.failed[edition.name] = list(exc.problems) or [Problem(edition.name, None, exc.message)]
-            continue
-        result.outputs += outputs
-        result.warnings += warnings
+def _extra_inputs(edition: Edition, fetched: list[Path]) -> list[str]:
+    """Fetched files that the key does not already cover (images elsewhere in the project)."""
+    root = edition.root.resolve()
+    covered = [root / name for name in cache.SHARED]
+    if edition.slug:
+        covered.append(root / "departments" / edition.slug)
+    extra = set()
+    for path in fetched:
+        if path.is_relative_to(root) and not any(path == c or path.is_relative_to(c) for c in covered):
+            extra.add(path.relative_to(root).as_posix())
+    return sorted(extra)
+
+
+def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str]) -> EditionResult:
+    """Render and write the documents in ``keys`` (document -> input key) of one edition."""
+    from . import documents  # imports WeasyPrint: only when something is rendered
+
+    result = EditionResult(edition.name)
+    out_dir = edition_out_dir(out, edition.slug)
+    state = cache.State.read(out_dir)
+    try:
+        for job in documents.jobs(edition, tuple(keys)):
+            start = time.perf_counter()
+            with time_limit(options.max_seconds, edition.name):
+                job_result = job.run(edition, out_dir, options)
+            if options.strict and job_result.warnings:
+                raise RenderError(f"{edition.name}: warnings are errors (--strict)", job_result.warnings)
+            result.warnings += job_result.warnings
+            state.forget(job.document)
+            for name, data in job_result.files.items():
+                atomic_write(out_dir / name, data)
+            elapsed = time.perf_counter() - start
+            for name, pages in job_result.reported.items():
+                result.outputs.append(Output(out_dir / name, pages, len(job_result.files[name]), elapsed,
+                                             edition.name))
+            if job_result.files:
+                state.record(job.document, keys[job.document], job_result.files,
+                             _extra_inputs(edition, job_result.fetched))
+    except HandbookError as exc:
+        result.errors = list(exc.problems) or [Problem(edition.name, None, exc.message)]
+        if exc.problems and exc.message:
+            result.errors.append(Problem(edition.name, None, exc.message))
+    finally:
+        state.write()
     return result
+
+
+def _worker_build(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str]) -> EditionResult:
+    return build_edition(edition, out, options, keys)
+
+
+def _plan(root: Path, out: Path, options: BuildOptions
+          ) -> tuple[dict[str | None, dict[str, str]], list[Output]]:
+    """For each edition, the documents to build with their keys, and the outputs that are up to date."""
+    folders = [f.name for f in list_departments(root)]
+    if options.departments is not None:
+        unknown = [s for s in options.departments if s not in folders]
+        if unknown:
+            raise ConfigError(f"no department '{unknown[0]}' (departments/{unknown[0]}/ does not exist); "
+                              f"known: {', '.join(folders) or 'none'}")
+        slugs: list[str | None] = list(dict.fromkeys(options.departments))
+    else:
+        slugs = [None, *folders]
+    env = cache.environment_key(options.output_key())
+    todo: dict[str | None, dict[str, str]] = {}
+    fresh: list[Output] = []
+    for slug in slugs:
+        out_dir = edition_out_dir(out, slug)
+        state = cache.State.read(out_dir)
+        for document in options.only:
+            key = cache.edition_key(root, slug, document, env, state.extra(document))
+            if not options.force and state.up_to_date(document, key):
+                for name in state.outputs(document):
+                    path = out_dir / name
+                    fresh.append(Output(path, None, path.stat().st_size, 0.0, slug or "organisation-wide",
+                                        "up to date"))
+            else:
+                todo.setdefault(slug, {})[document] = key
+    return todo, fresh
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def build(root: Path, options: BuildOptions = BuildOptions(),
+          report: Callable[[Output], None] = lambda o: None,
+          progress: Progress = lambda done, total, name: None) -> BuildReport:
+    """Build the project at ``root``; one edition's failure never stops the others."""
+    root = root.resolve()
+    out = (options.out or root / "dist").resolve()
+    todo, fresh = _plan(root, out, options)
+    result = BuildReport()
+    for o in fresh:
+        result.outputs.append(o)
+        report(o)
+    if not todo:
+        return result
+    loaded = load_project(root, only=[s for s in todo if s is not None], allow_remote=options.allow_remote,
+                          organisation=None in todo)
+    result.warnings += loaded.warnings
+    result.failed.update(loaded.failed)
+    if options.strict and loaded.warnings:
+        result.failed.setdefault("project", []).extend(
+            Problem(p.path, p.line, p.message) for p in loaded.warnings)
+        return result
+    editions = [e for e in loaded.editions if e.slug in todo]
+    total = len(editions)
+    done = 0
+
+    def collect(r: EditionResult) -> None:
+        nonlocal done
+        done += 1
+        for o in r.outputs:
+            result.outputs.append(o)
+            report(o)
+        result.warnings += r.warnings
+        if r.errors:
+            result.failed[r.name] = r.errors
+        progress(done, total, r.name)
+
+    workers = min(max(1, options.jobs), total)
+    if workers <= 1:
+        for edition in editions:
+            collect(build_edition(edition, out, options, todo[edition.slug]))
+        return result
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
+        pending: dict[Future[EditionResult], Edition] = {
+            pool.submit(_worker_build, e, out, options, todo[e.slug]): e for e in editions}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                edition = pending.pop(future)
+                try:
+                    collect(future.result())
+                except Exception as exc:  # a bug in a worker: report it, keep the others going
+                    log.error("%s: internal error", edition.name, exc_info=exc)
+                    collect(EditionResult(edition.name, errors=[Problem(
+                        edition.name, None, f"internal error: {type(exc).__name__}: {exc} (run with --debug)")]))
+    return result
+
+
+def _init_worker() -> None:
+    """Workers import WeasyPrint once and keep its font configuration for every edition."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from . import pdf
+
+    pdf.font_config()

@@ -75,9 +75,15 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
               help="Build only this department's edition (repeatable).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--allow-remote", is_flag=True, help="Allow https images (nothing remote is fetched otherwise).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of CPUs).")
+@click.option("--force", "-f", is_flag=True, help="Rebuild everything, even what is up to date.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list the outputs that are up to date.")
 @click.pass_obj
 def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...],
-          departments: tuple[str, ...], strict: bool, allow_remote: bool) -> None:
+          departments: tuple[str, ...], strict: bool, allow_remote: bool, jobs: int | None,
+          force: bool, quiet: bool, verbose: bool) -> None:
     """Build the handbook and cards of every edition.
 
     \b
@@ -86,25 +92,25 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
       handbook build --out public --save-html
       handbook build -d finance -d procurement
     """
-    from .builder import DOCUMENTS, BuildOptions, Output
+    import os
+
+    from .builder import DOCUMENTS, BuildOptions
     from .builder import build as run_build
-
-    def line(o: Output) -> None:
-        from .output import human_size
-
-        pages = f"{o.pages:>3} pages" if o.pages is not None else " " * 9
-        click.echo(f"{_rel(o.path):<40} {pages}  {human_size(o.size):>7}  {o.seconds:5.1f} s")
+    from .progress import Reporter
 
     options = BuildOptions(out=out, save_html=save_html, only=only or DOCUMENTS,
-                           departments=departments or None, strict=strict, allow_remote=allow_remote)
-    report = run_build(obj.root, options, line)
+                           departments=departments or None, strict=strict, allow_remote=allow_remote,
+                           jobs=jobs or os.cpu_count() or 1, force=force)
+    with Reporter(quiet=quiet, verbose=verbose) as reporter:
+        report = run_build(obj.root, options, reporter.output, reporter.progress)
     _problem_lines(list(dict.fromkeys(report.warnings)))
+    for _name, problems in report.failed.items():
+        _problem_lines(problems)
+    written, fresh = len(report.written), len(report.outputs) - len(report.written)
+    summary = f"{written} file{'s' if written != 1 else ''} written" + (f", {fresh} up to date" if fresh else "")
     if not report.ok:
-        for _name, problems in report.failed.items():
-            _problem_lines(problems)
-        written = len(report.outputs)
-        failed = ", ".join(report.failed)
-        raise HandbookError(f"build failed for: {failed} ({written} file{'s' if written != 1 else ''} written)")
+        raise HandbookError(f"build failed for: {', '.join(report.failed)} ({summary})")
+    click.secho(summary, fg="green", err=True)
 
 
 @main.command()

@@ -27,9 +27,12 @@ class JobResult:
     files: dict[str, bytes | str] = field(default_factory=dict)  # name in the edition's folder -> data
     reported: dict[str, int | None] = field(default_factory=dict)  # name -> pages, in report order
     warnings: list[Problem] = field(default_factory=list)
+    fetched: list[Path] = field(default_factory=list)  # files WeasyPrint read
 
 
 class Job(Protocol):
+    document: str
+
     def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult: ...
 
 
@@ -90,6 +93,8 @@ def first_page_with(rendered: pdf.Rendered, anchor: str | None) -> int:
 class HandbookJob:
     """handbook.pdf and handbook.html."""
 
+    document = "handbook"
+
     def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
         result = JobResult()
         html = handbook_html(edition, target="print", out_dir=out_dir)
@@ -104,6 +109,7 @@ class HandbookJob:
             result.files["handbook.print.html"] = html
             result.reported["handbook.print.html"] = None
         result.warnings += rendered.warnings
+        result.fetched += rendered.fetched
         return result
 
 
@@ -112,7 +118,23 @@ FIT_TOLERANCE = 0.05  # mm
 
 
 class CardsJob:
-    """cards.pdf (office duplex sheets) or cards-print-shop.pdf (one side per page, bleed, crop marks)."""
+    """cards.pdf (office duplex sheets) and cards-print-shop.pdf (one side per page, bleed, crop marks)."""
+
+    document = "cards"
+
+    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
+        result = JobResult()
+        for layout in ("sheets", "shop"):
+            part = CardLayout(layout).run(edition, out_dir, options)
+            result.files.update(part.files)
+            result.reported.update(part.reported)
+            result.warnings += part.warnings
+            result.fetched += part.fetched
+        return result
+
+
+class CardLayout:
+    """One layout of the cards: "sheets" (cards.pdf) or "shop" (cards-print-shop.pdf)."""
 
     def __init__(self, layout: str) -> None:
         self.layout = layout
@@ -165,6 +187,7 @@ class CardsJob:
             result.files[f"{self.name}.print.html"] = html
             result.reported[f"{self.name}.print.html"] = None
         result.warnings += rendered.warnings
+        result.fetched += rendered.fetched
         return result
 
 
@@ -187,5 +210,4 @@ def jobs(edition: Edition, only: tuple[str, ...]) -> Iterator[Job]:
     if "handbook" in only:
         yield HandbookJob()
     if "cards" in only:
-        yield CardsJob("sheets")
-        yield CardsJob("shop")
+        yield CardsJob()

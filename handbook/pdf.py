@@ -118,6 +118,7 @@ class Rendered:
     warnings: list[Problem] = field(default_factory=list)
     blocked: list[tuple[str, str]] = field(default_factory=list)
     key: str = ""  # a digest of the HTML: the PDF's identifier
+    fetched: list[Path] = field(default_factory=list)  # the files WeasyPrint read
 
     @property
     def pages(self) -> int:
@@ -141,7 +142,7 @@ def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
             problem = locate_css_warning(problem, stylesheets, fetcher.roots[0])
         warnings.append(problem)
     key = hashlib.sha256(html.encode()).hexdigest()[:32]
-    return Rendered(document, warnings, list(fetcher.blocked), key)
+    return Rendered(document, warnings, list(fetcher.blocked), key, list(fetcher.fetched))
 
 
 def box_heights(rendered: Rendered, id_prefix: str) -> dict[str, tuple[float, float]]:
