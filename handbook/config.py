@@ -307,7 +307,7 @@ def _type_name(annotation: Any) -> str:
 
 def reference() -> str:
     """docs/settings.md: every file's keys with their types, defaults and docstrings."""
-    sections = [
+    sections: list[tuple[str, type[BaseModel]]] = [
         ("handbook.yaml", Settings),
         ("colors (in handbook.yaml and department.yaml)", Colors),
         ("contact (in handbook.yaml and department.yaml)", Contact),
