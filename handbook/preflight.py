@@ -1,0 +1,186 @@
+"""`handbook preflight PDF`: what a print shop checks before it prints.
+
+Boxes in mm, fonts not embedded, images under 300 dpi at their printed size (poppler's
+``pdfimages -list``), RGB content in a PDF/X file, figures without alt text in a tagged PDF.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "fail" | "warn" | "info"
+    message: str
+    page: int | None = None
+
+    def __str__(self) -> str:
+        where = f"page {self.page}: " if self.page else ""
+        return f"{self.severity.upper():4}  {where}{self.message}"
+
+
+@dataclass
+class PreflightReport:
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == "fail" for f in self.findings)
+
+
+def _box_mm(box: Any) -> str:
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return f"{(x1 - x0) / MM:.1f} x {(y1 - y0) / MM:.1f} mm at ({x0 / MM:.1f}, {y0 / MM:.1f})"
+
+
+def _fonts(resources: Any, seen: set[int], found: dict[str, bool]) -> None:
+    """Every font reachable from a resource dictionary: name -> embedded?"""
+    if not resources:
+        return
+    resources = resources.get_object()
+    for font in (resources.get("/Font") or {}).values():
+        ref = getattr(font, "idnum", None)
+        if ref is not None:
+            if ref in seen:
+                continue
+            seen.add(ref)
+        font = font.get_object()
+        subtype = font.get("/Subtype")
+        name = str(font.get("/BaseFont", "(unnamed)")).lstrip("/")
+        if subtype == "/Type3":
+            found[name] = True
+            _fonts(font.get("/Resources"), seen, found)
+            continue
+        descriptor = None
+        if subtype == "/Type0":
+            descendants = font.get("/DescendantFonts")
+            if descendants:
+                descriptor = descendants[0].get_object().get("/FontDescriptor")
+        else:
+            descriptor = font.get("/FontDescriptor")
+        descriptor = descriptor.get_object() if descriptor is not None else {}
+        found[name] = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    for xobject in (resources.get("/XObject") or {}).values():
+        ref = getattr(xobject, "idnum", None)
+        if ref is not None and ref in seen:
+            continue
+        if ref is not None:
+            seen.add(ref)
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            _fonts(xobject.get("/Resources"), seen, found)
+
+
+def _images(path: Path) -> list[dict[str, str]]:
+    """``pdfimages -list``: page, type, color, x-ppi, y-ppi of every image placement."""
+    out = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) >= 14:
+            rows.append({"page": parts[0], "type": parts[2], "color": parts[5], "x-ppi": parts[12],
+                         "y-ppi": parts[13], "size": f"{parts[3]} x {parts[4]}"})
+    return rows
+
+
+_RGB_OPERATOR = re.compile(rb"(?:^|\s)(?:[-\d.]+\s+){3}(rg|RG)(?=\s|$)")
+
+
+def _is_pdfx(reader: Any) -> bool:
+    info = reader.metadata or {}
+    if "/GTS_PDFXVersion" in info:
+        return True
+    try:
+        xmp = reader.trailer["/Root"].get("/Metadata")
+        return bool(xmp) and b"GTS_PDFXVersion" in xmp.get_object().get_data()
+    except Exception:
+        return False
+
+
+def _figures_without_alt(node: Any, missing: list[str], depth: int = 0) -> None:
+    if depth > 200:
+        return
+    node = node.get_object()
+    if not hasattr(node, "get"):
+        return
+    if node.get("/S") == "/Figure" and not str(node.get("/Alt", "")).strip():
+        missing.append("Figure")
+    kids = node.get("/K")
+    if kids is None:
+        return
+    kids = kids if isinstance(kids, list) else [kids]
+    for kid in kids:
+        if hasattr(kid, "get_object"):
+            _figures_without_alt(kid, missing, depth + 1)
+
+
+def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
+    """Read ``path`` and report what a print shop would check."""
+    from pypdf import PdfReader
+
+    report = PreflightReport(path)
+    add = report.findings.append
+    reader = PdfReader(str(path))
+    pages = reader.pages
+    add(Finding("info", f"{len(pages)} pages"))
+    seen_boxes: set[tuple[str, str, str]] = set()
+    fonts: dict[str, bool] = {}
+    seen: set[int] = set()
+    for number, page in enumerate(pages, start=1):
+        media = _box_mm(page.mediabox)
+        trim = _box_mm(page.trimbox) if "/TrimBox" in page else None
+        bleed = _box_mm(page.bleedbox) if "/BleedBox" in page else None
+        key = (media, trim or "", bleed or "")
+        if key not in seen_boxes:
+            seen_boxes.add(key)
+            add(Finding("info", f"MediaBox {media}; TrimBox {trim or 'not set'}; BleedBox {bleed or 'not set'}",
+                        number))
+        _fonts(page.get("/Resources"), seen, fonts)
+    if not any("/TrimBox" in p for p in pages):
+        add(Finding("warn", "no TrimBox: the printer cannot tell the finished size (build with --print)"))
+    for name, embedded in sorted(fonts.items()):
+        if not embedded:
+            add(Finding("fail", f"font {name} is not embedded"))
+    add(Finding("info", f"{len(fonts)} fonts, {sum(fonts.values())} embedded"))
+    pdfx = _is_pdfx(reader)
+    if shutil.which("pdfimages"):
+        for img in _images(path):
+            if img["type"] != "image":
+                continue
+            try:
+                dpi = min(float(img["x-ppi"]), float(img["y-ppi"]))
+            except ValueError:
+                continue
+            if dpi < min_dpi:
+                add(Finding("fail", f"image ({img['size']} px) is {dpi:.0f} dpi at its printed size; "
+                                    f"{min_dpi:.0f} dpi is needed", int(img["page"])))
+            if pdfx and img["color"] == "rgb":
+                add(Finding("fail", "RGB image in a PDF/X file", int(img["page"])))
+    else:
+        add(Finding("warn", "pdfimages (poppler-utils) is not installed: image resolution not checked"))
+    if pdfx:
+        for number, page in enumerate(pages, start=1):
+            data = page.get_contents()
+            if data is not None and _RGB_OPERATOR.search(data.get_data()):
+                add(Finding("fail", "RGB colour in a PDF/X file (use device-cmyk colours)", number))
+                break
+    root: Any = reader.trailer["/Root"]
+    if "/StructTreeRoot" in root:
+        missing: list[str] = []
+        _figures_without_alt(root["/StructTreeRoot"], missing)
+        for _ in missing:
+            add(Finding("fail", "a figure has no alt text"))
+        if not missing:
+            add(Finding("info", "tagged PDF: every figure has alt text"))
+    else:
+        add(Finding("info", "untagged PDF: alt text not checked (build with --pdf-variant pdf/ua-1)"))
+    return report
