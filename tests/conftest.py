@@ -50,6 +50,41 @@ def write_tree(root: Path, spec: dict[str, Any]) -> None:
                             encoding="utf-8")
 
 
+def make_project(root: Path, spec: dict[str, Any] | None = None, *, theme: bool = True,
+                 settings: str | None = None, chapters: bool = True) -> Path:
+    """Create a project at ``root``: the repository's theme, settings, two chapters, then ``spec``.
+
+    The module-level twin of ``scratch``, for module-scoped fixtures (``tmp_path_factory``).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    if theme:
+        shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
+        shutil.copytree(REPO / "styles", root / "styles", dirs_exist_ok=True)
+    (root / "handbook.yaml").write_text(settings if settings is not None else MINIMAL_SETTINGS,
+                                        encoding="utf-8")
+    if chapters:
+        write_tree(root, {"content": {
+            "00-introduction.md": chapter("Introduction", "Opening words.", numbered="false",
+                                          short_title="Intro"),
+            "01-first-point.md": chapter("First point", "The first point's text.",
+                                         summary="The first summary.", reminder="First reminder."),
+            "02-second-point.md": chapter("Second point", "The second point's text.",
+                                          summary="The second summary.", reminder="Second reminder."),
+        }})
+    if spec:
+        write_tree(root, spec)
+    return root
+
+
+def build_ok(root: Path, out: Path, **options: Any) -> Any:
+    """Build the project at ``root`` into ``out`` with the real builder; fail the test on any error."""
+    from handbook.builder import BuildOptions, build
+
+    report = build(root, BuildOptions(out=out, **options))
+    assert report.ok, "\n".join(str(p) for problems in report.failed.values() for p in problems)
+    return report
+
+
 @pytest.fixture
 def scratch(tmp_path: Path) -> Callable[..., Path]:
     """A new project in tmp_path: the repository's templates and styles, and the given files.
@@ -59,25 +94,8 @@ def scratch(tmp_path: Path) -> Callable[..., Path]:
 
     def make(spec: dict[str, Any] | None = None, *, theme: bool = True, settings: str | None = None,
              chapters: bool = True) -> Path:
-        root = tmp_path / "project"
-        root.mkdir(exist_ok=True)
-        if theme:
-            shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
-            shutil.copytree(REPO / "styles", root / "styles", dirs_exist_ok=True)
-        (root / "handbook.yaml").write_text(settings if settings is not None else MINIMAL_SETTINGS,
-                                            encoding="utf-8")
-        if chapters:
-            write_tree(root, {"content": {
-                "00-introduction.md": chapter("Introduction", "Opening words.", numbered="false",
-                                              short_title="Intro"),
-                "01-first-point.md": chapter("First point", "The first point's text.",
-                                             summary="The first summary.", reminder="First reminder."),
-                "02-second-point.md": chapter("Second point", "The second point's text.",
-                                              summary="The second summary.", reminder="Second reminder."),
-            }})
-        if spec:
-            write_tree(root, spec)
-        return root
+        return make_project(tmp_path / "project", spec, theme=theme, settings=settings,
+                            chapters=chapters)
 
     return make
 
