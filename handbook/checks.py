@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import HandbookError, Problem
+from .glyphs import check_edition as glyph_problems
 from .project import load_project
 from .render import cards_html, handbook_html
 
@@ -26,6 +27,7 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
     for edition in loaded.editions:
         result.editions.append(edition.name)
         stylesheets.update(edition.stylesheets)
+        result.problems += glyph_problems(edition)
         try:
             handbook_html(edition, target="print", out_dir=out)
             handbook_html(edition, target="web", out_dir=out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import reprlib
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -26,7 +27,7 @@ from .yamlfile import Loc, YamlDoc
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*mm\s*$")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")  # \Z: "audit\n" is not a slug
 
 
 def _color(value: str) -> str:
@@ -47,11 +48,21 @@ def _non_empty(value: str) -> str:
     return value.strip()
 
 
+def _page_label(value: str) -> str:
+    if value.count("{n}") != 1:
+        raise ValueError(f"'{value}' must hold {{n}} once, where the page number goes, e.g. \"第 {{n}} 页\"")
+    return value
+
+
 Color = Annotated[str, AfterValidator(_color)]
+PageLabel = Annotated[str, AfterValidator(_page_label)]
 Language = Annotated[str, AfterValidator(_language)]
 Text = Annotated[str, AfterValidator(_non_empty)]
 
-PAGE_SIZES: dict[str, tuple[float, float]] = {"a5": (148, 210), "a4": (210, 297), "letter": (215.9, 279.4)}
+PAGE_SIZES: dict[str, tuple[float, float]] = {"a5": (148, 210), "a4": (210, 297), "letter": (215.9, 279.4),
+                                              "half-letter": (139.7, 215.9)}
+PageSize = Literal["a5", "a4", "letter", "half-letter"]
+PdfVariant = Literal["pdf/a-3b", "pdf/ua-1", "pdf/x-4"]
 SHEET_SIZES: dict[str, tuple[float, float]] = {"a4": (210, 297), "letter": (215.9, 279.4)}
 CARD_SIZES: dict[str, tuple[float, float]] = {"id-1": (85.6, 53.98), "business": (85, 55), "a7": (74, 105)}
 
@@ -89,6 +100,31 @@ class Colors(Strict):
     """Cover, headings and card fronts."""
     accent: Color = "#b8862b"
     """Rules and the reminder box."""
+    text: Color = "#1f1f1f"
+    """Body text."""
+    muted: Color = "#6b6b6b"
+    """Running headers, page numbers, captions."""
+    rule: Color = "#d8d2c4"
+    """Thin lines in tables and notes."""
+    tint: Color = "#f6f1e6"
+    """The background of the summary box and the contact box."""
+    paper: Color = "#ffffff"
+    """Text on coloured backgrounds; the paper."""
+    marks: Color = "#000000"
+    """Cut and crop marks."""
+
+
+class ColorOverrides(Strict):
+    """A department's colours: any of the project's, each optional; a typo is an error."""
+
+    primary: Color | None = None
+    accent: Color | None = None
+    text: Color | None = None
+    muted: Color | None = None
+    rule: Color | None = None
+    tint: Color | None = None
+    paper: Color | None = None
+    marks: Color | None = None
 
 
 class Contact(Strict):
@@ -103,11 +139,12 @@ class Contact(Strict):
     note: str | None = None
     """One sentence printed with the contact details."""
 
-    def line(self) -> str:
-        """The contact details as one line: ``Hotline 12388 · integrity@example.org``."""
+    def line(self, hotline: str = "Hotline") -> str:
+        """The contact details as one line: ``Hotline 12388 · integrity@example.org`` (``hotline``:
+        the word before the number, ``labels.hotline`` in templates: 举报电话 in Chinese)."""
         parts = []
         if self.hotline:
-            parts.append(f"Hotline {self.hotline}")
+            parts.append(f"{hotline} {self.hotline}")
         for value in (self.email, self.web, self.address):
             if value:
                 parts.append(value)
@@ -133,12 +170,20 @@ class Settings(Strict):
     """PDF author; defaults to the organisation."""
     keywords: list[str] = Field(default_factory=list)
     """PDF keywords."""
-    page_size: Literal["a5", "a4", "letter"] = "a5"
-    """Handbook page size."""
+    page_size: PageSize = "a5"
+    """Handbook page size (a5 and half-letter can be printed as booklets)."""
     colors: Colors = Colors()
     """Theme colours."""
     contact: Contact = Contact()
     """Where readers report problems; printed on the back cover and the title card."""
+    print: bool = False
+    """Also write handbook-print-shop.pdf: bleed, crop marks, TrimBox and BleedBox."""
+    bleed: Annotated[float, Field(ge=0, le=10)] = 3.0
+    """Print-shop bleed in mm."""
+    pdf_variant: PdfVariant | None = None
+    """pdf/a-3b (archive), pdf/ua-1 (accessible, tagged) or pdf/x-4 (print shops)."""
+    page_label: PageLabel = "{n}"
+    """The page number in the footer of chapter pages; {n} is the number, e.g. "第 {n} 页"."""
 
 
 class ChapterSelection(Strict):
@@ -164,8 +209,12 @@ class Department(Strict):
     language: Language | None = None
     author: str | None = None
     keywords: list[str] | None = None
-    page_size: Literal["a5", "a4", "letter"] | None = None
-    colors: dict[str, Color] | None = None
+    page_size: PageSize | None = None
+    print: bool | None = None
+    bleed: Annotated[float, Field(ge=0, le=10)] | None = None
+    pdf_variant: PdfVariant | None = None
+    page_label: PageLabel | None = None
+    colors: ColorOverrides | None = None
     contact: Contact | None = None
 
 
@@ -220,6 +269,15 @@ class FrontMatter(Strict):
 
 M = TypeVar("M", bound=BaseModel)
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 60, 40
+_SHORT.maxdict = _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = 4
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, cut short (a YAML alias can expand to something huge)."""
+    return _SHORT.repr(value)
+
 
 def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     """The model class that owns the key at ``loc`` (for suggestions)."""
@@ -255,16 +313,22 @@ def _message(err: dict[str, Any], model: type[BaseModel], extra_keys: tuple[str,
         return f"{name}: unknown key; {hint}"
     if kind == "missing":
         return f"{name}: required, but missing"
+    if err.get("input", "") is None and kind not in ("model_type", "dict_type"):
+        owner = _model_at(model, loc)
+        field = owner.model_fields.get(str(loc[-1])) if owner else None
+        if field is not None and field.is_required():
+            return f"{name}: required, but empty"
+        return f"{name}: empty; write a value or remove the line"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return f"{name}: got {err['input']!r}; expected {expected}"
+        return f"{name}: got {_shown(err['input'])}; expected {expected}"
     if kind == "value_error":
         return f"{name}: {err['ctx']['error']}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"{name}: {err['input']!r} is not a date; write YYYY-MM-DD"
+        return f"{name}: {_shown(err['input'])} is not a date; write YYYY-MM-DD"
     if kind == "model_type" or kind == "dict_type":
         return f"{name}: expected a group of 'key: value' settings, got {type(err['input']).__name__}"
-    return f"{name}: {err['msg'].lower()} (got {err['input']!r})"
+    return f"{name}: {err['msg'].lower()} (got {_shown(err.get('input'))})"
 
 
 def validate(doc: YamlDoc, model: type[M], data: Any = None) -> tuple[M | None, list[Problem]]:
@@ -289,7 +353,7 @@ def merged_settings(base: Settings, dept: Department) -> Settings:
         if value is None:
             continue
         if key == "colors":
-            value = base.colors.model_copy(update=value)
+            value = base.colors.model_copy(update=value.model_dump(exclude_none=True))
         update[key] = value
     return base.model_copy(update=update)
 

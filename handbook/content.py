@@ -9,12 +9,16 @@ base of every rendered document.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import html as html_lib
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import unquote
 
 import nh3
 from markdown_it import MarkdownIt
@@ -22,7 +26,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .config import CardsFile, DepartmentCardsFile, FrontMatter, validate
+from .config import CardsFile, DepartmentCardsFile, FrontMatter, card_size_mm, validate
 from .errors import Problem, display_path
 from .model import Chapter
 from .yamlfile import parse_yaml
@@ -49,7 +53,21 @@ TAG_ATTRIBUTES = {
     "blockquote": {"cite"},
 }
 _SRC_IN_HTML = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_HREF_IN_HTML = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
+# Raw HTML that is removed with a warning: it would run, embed, fetch or restyle something.
+REMOVED_TAGS = ("script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "meta",
+                "base", "form", "input", "button", "textarea", "select", "svg", "math", "video", "audio",
+                "source", "track", "picture", "canvas", "template", "noscript", "portal")
+_REMOVED_TAG = re.compile(r"<\s*(" + "|".join(REMOVED_TAGS) + r")\b", re.I)
+_EVENT_ATTR = re.compile(r"""<[a-zA-Z][^>]*?\s(on[a-zA-Z]+)\s*=""")
+_ATTACHMENT = re.compile(r"""\brel\s*=\s*["']?[^"'>]*\battachment\b""", re.I)
+_STYLE_ATTR = re.compile(r"""<[a-zA-Z][^>]*?\sstyle\s*=""", re.I)
+# References an SVG may make to other resources (WeasyPrint would fetch them while drawing it).
+_SVG_REFS = re.compile(r"""(?:\bhref\s*=\s*["']([^"']*)["'])|(?:url\(\s*["']?([^"')]*)["']?\s*\))"""
+                       r"""|(?:@import\s+["']([^"']*)["'])|(?:<!ENTITY[^>]*\bSYSTEM\s+["']([^"']*)["'])""",
+                       re.I)
 
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -66,6 +84,14 @@ class AssetRules:
     max_image_pixels: int = MAX_IMAGE_PIXELS
 
 
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symlink followed, is inside ``root``."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
+        return False
+
+
 def image_too_large(path: Path, rules: AssetRules) -> str | None:
     """Why an image file is refused for its size, or None. Reads only the image header."""
     size = path.stat().st_size
@@ -73,18 +99,90 @@ def image_too_large(path: Path, rules: AssetRules) -> str | None:
         return (f"image {path.name} is {size / 1024 / 1024:.1f} MB; the limit is "
                 f"{rules.max_image_bytes / 1024 / 1024:.0f} MB (reduce it for print: 300 dpi is enough)")
     if path.suffix.lower() == ".svg":
-        return None
+        return svg_refused(path.read_bytes(), path.parent, rules, path.name)
+    with path.open("rb") as f:
+        return image_data_too_large(f, path.name, rules)
+
+
+def image_data_too_large(data: IO[bytes] | bytes, name: str, rules: AssetRules) -> str | None:
+    """Why an image (bytes or an open file) is refused for its pixel count, or None."""
     from PIL import Image
 
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        with Image.open(path) as img:
+        with Image.open(stream) as img:
             w, h = img.size
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        return f"image {path.name} cannot be read: {exc}"
+        return f"image {name} cannot be read: {exc}"
     if w * h > rules.max_image_pixels:
-        return (f"image {path.name} is {w} x {h} pixels; the limit is "
-                f"{rules.max_image_pixels / 1e6:.0f} megapixels")
+        return (f"image {name} is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); the limit is "
+                f"{rules.max_image_pixels / 1e6:.0f} megapixels (reduce it for print: 300 dpi is enough)")
     return None
+
+
+def svg_refused(data: bytes, base_dir: Path, rules: AssetRules, name: str) -> str | None:
+    """Why an SVG is refused: it refers to a resource outside the project (or a remote one)."""
+    text = data.decode("utf-8", errors="replace")
+    for m in _SVG_REFS.finditer(text):
+        ref = html_lib.unescape(next((g for g in m.groups() if g is not None), "")).strip()
+        if not ref or ref.startswith("#"):
+            continue
+        why = reference_refused(ref, base_dir, rules)
+        if why:
+            return f"image {name} refers to {ref!r}: {why}"
+    return None
+
+
+def reference_refused(url: str, base_dir: Path, rules: AssetRules) -> str | None:
+    """Why a resource another file refers to (an SVG, a stylesheet) would be refused, or None.
+
+    Like an image in Markdown, but any kind of file: a font, a stylesheet, an image.
+    """
+    url = url.strip()
+    m = _SCHEME.match(url)
+    if m:
+        scheme = m[1].lower()
+        if scheme == "data":
+            return None
+        if scheme == "https" and rules.allow_remote:
+            return None
+        if scheme in ("http", "https"):
+            return "remote resources are not fetched" + ("; build with --allow-remote for https"
+                                                         if scheme == "https" else "")
+        return f"{scheme}: URLs are refused; only files inside the project can be used"
+    if url.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", url):
+        return "an absolute path; use a path relative to this file inside the project"
+    path_part = unquote(url.split("#")[0].split("?")[0])  # markdown-it writes "my photo.png" as my%20photo.png
+    if not path_part:
+        return None
+    if not inside(base_dir / path_part, rules.root):
+        return f"points outside the project; only files inside {rules.root.resolve().name}/ can be used"
+    return None
+
+
+def data_url_refused(url: str, rules: AssetRules) -> str | None:
+    """Why a ``data:`` image is refused (too large, not an image, an SVG reaching outside), or None."""
+    header, sep, payload = url.partition(",")
+    if not sep:
+        return "a data: URL without data"
+    mime = header[5:].split(";")[0].strip().lower() or "text/plain"
+    try:
+        if ";base64" in header.lower():
+            raw = base64.b64decode(payload.strip(), validate=False)
+        else:
+            from urllib.parse import unquote_to_bytes
+
+            raw = unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        return "a data: URL whose base64 cannot be decoded"
+    if len(raw) > rules.max_image_bytes:
+        return (f"a data: image of {len(raw) / 1024 / 1024:.1f} MB; the limit is "
+                f"{rules.max_image_bytes / 1024 / 1024:.0f} MB")
+    if not mime.startswith("image/"):
+        return f"a data: URL of type {mime}, not an image"
+    if mime == "image/svg+xml":
+        return svg_refused(raw, rules.root, rules, "(data: URL)")
+    return image_data_too_large(raw, "(data: URL)", rules)
 
 
 def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | None, str | None]:
@@ -98,7 +196,8 @@ def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | No
     if m:
         scheme = m[1].lower()
         if scheme == "data" and len(scheme) < len(url):
-            return url, None
+            why = data_url_refused(url, rules)
+            return (None, why) if why else (url, None)
         if scheme == "https" and rules.allow_remote:
             return url, None
         if scheme in ("http", "https"):
@@ -107,11 +206,11 @@ def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | No
         return None, f"{url!r}: only files inside the project can be used ({scheme}: URLs are refused)"
     if url.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", url):
         return None, f"{url!r} is an absolute path; use a path relative to this file inside the project"
-    path_part = url.split("#")[0].split("?")[0]
-    target = (base_dir / path_part).resolve()
+    path_part = unquote(url.split("#")[0].split("?")[0])
     root = rules.root.resolve()
-    if not target.is_relative_to(root):
+    if not inside(base_dir / path_part, root):
         return None, f"{url!r} points outside the project; images must be inside {root.name}/"
+    target = (base_dir / path_part).resolve()
     if not target.is_file():
         return None, f"image {url!r} not found (looked for {display_path(target, root)})"
     if target.suffix.lower() not in IMAGE_SUFFIXES:
@@ -122,11 +221,94 @@ def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | No
     return target.relative_to(root).as_posix(), None
 
 
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_CSS_REFS = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
+                       re.I)
+
+
+def stylesheet_problems(path: Path, rules: AssetRules) -> list[Problem]:
+    """A stylesheet checked before anything is rendered: a file inside the project, UTF-8, and every
+    ``url()`` and ``@import`` it makes to a file inside the project (or a ``data:`` URL)."""
+    shown = display_path(path, rules.root)
+    if not inside(path, rules.root):
+        return [Problem(shown, None, "points outside the project (a symbolic link?); "
+                                     "stylesheets must be files inside the project")]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [Problem(shown, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]
+    except OSError as exc:
+        return [Problem(shown, None, f"cannot read: {exc.strerror or exc}")]
+    text = _CSS_COMMENT.sub(lambda m: "\n" * m[0].count("\n"), text)
+    problems = []
+    for m in _CSS_REFS.finditer(text):
+        url = next((g for g in m.groups() if g is not None), "").strip()
+        if not url or url.startswith("#"):
+            continue
+        why = reference_refused(url, path.parent, rules)
+        if why:
+            line = text.count("\n", 0, m.start()) + 1
+            shown_url = url if len(url) <= 80 else url[:77] + "..."
+            problems.append(Problem(shown, line, f"{shown_url!r}: {why}"))
+    return problems
+
+
+def link_refused(url: str, base_dir: Path, rules: AssetRules) -> str | None:
+    """Why a link is refused: a scheme other than http(s), mailto: or tel:, or a file outside the
+    project. Links are never fetched, but a ``file:`` link would point readers at the build machine."""
+    url = url.strip()
+    m = _SCHEME.match(url)
+    if m:
+        scheme = m[1].lower()
+        if scheme in LINK_SCHEMES:
+            return None
+        return f"link {url!r}: only http(s), mailto: and tel: links are kept ({scheme}: links are refused)"
+    if url.startswith("#") or not url:
+        return None
+    if url.startswith(("/", "\\")):
+        return f"link {url!r} is an absolute path; link to a web address or a #section instead"
+    path_part = unquote(url.split("#")[0].split("?")[0])
+    if path_part and not inside(base_dir / path_part, rules.root):
+        return f"link {url!r} points outside the project"
+    return None
+
+
+def internal_link(url: str) -> str | None:
+    """Links stay web addresses or #sections: a link to a chapter file (``03-title.md``) becomes a
+    link to that chapter in the document; a link to any other project file is dropped (in a PDF it
+    would be a file:// link to the build machine)."""
+    url = url.strip()
+    if url.startswith("#") or _SCHEME.match(url):
+        return url
+    name = unquote(url.split("#")[0].split("?")[0]).rsplit("/", 1)[-1]
+    if CHAPTER_NAME.match(name):
+        return f"#ch-{name[:-3]}"
+    return None
+
+
+def removed_html(raw: str) -> list[tuple[int, str]]:
+    """What the sanitiser will remove from a piece of raw HTML: (where in ``raw``, a warning)."""
+    found: dict[str, int] = {}
+    for m in _REMOVED_TAG.finditer(raw):
+        found.setdefault(f"<{m[1].lower()}> removed: raw HTML may not run, embed, fetch or style anything",
+                         m.start())
+    for m in _EVENT_ATTR.finditer(raw):
+        found.setdefault(f"{m[1]}= removed: event handlers are not allowed", m.start(1))
+    for m in _ATTACHMENT.finditer(raw):
+        found.setdefault("rel=\"attachment\" removed: files are not attached to the PDF", m.start())
+    for m in _STYLE_ATTR.finditer(raw):
+        found.setdefault("style= removed: styles come only from styles/", m.start())
+    return sorted((at, why) for why, at in found.items())
+
+
 @functools.cache
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": True})
     md.enable(["table", "strikethrough", "replacements", "smartquotes"])
     md.use(footnote_plugin).use(attrs_plugin)
+    # markdown-it leaves links it distrusts (file:, javascript:, some data:) as literal text; here
+    # every link and image becomes a token, so that it is checked and refused with its line.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md
 
 
@@ -138,9 +320,7 @@ def _sanitize(html: str, base_dir: Path, rules: AssetRules) -> str:
             resolved, _ = resolve_asset(value, base_dir, rules)
             return resolved
         if element == "a" and attribute == "href":
-            m = _SCHEME.match(value.strip())
-            if m and m[1].lower() not in ("http", "https", "mailto", "tel"):
-                return None
+            return None if link_refused(value, base_dir, rules) else internal_link(value)
         return value
 
     return nh3.clean(
@@ -174,18 +354,33 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
         if why:
             problems.append(Problem(source, line, why))
 
+    def check_link(url: str, line: int) -> None:
+        why = link_refused(url, base_dir, rules)
+        if why:
+            problems.append(Problem(source, line, why))
+
+    def check_html(raw: str, line: int) -> None:
+        for m in _SRC_IN_HTML.finditer(raw):
+            check(html_lib.unescape(next(g for g in m.groups() if g is not None)),
+                  line + raw.count("\n", 0, m.start()))
+        for m in _HREF_IN_HTML.finditer(raw):
+            check_link(html_lib.unescape(next(g for g in m.groups() if g is not None)),
+                       line + raw.count("\n", 0, m.start()))
+        for at, why in removed_html(raw):
+            problems.append(Problem(source, line + raw.count("\n", 0, at), why, "warning"))
+
     for tok in tokens:
         if tok.type == "html_block":
-            for m in _SRC_IN_HTML.finditer(tok.content):
-                check(next(g for g in m.groups() if g is not None), _token_line(tok, None, line_offset))
+            check_html(tok.content, _token_line(tok, None, line_offset))
         for child in tok.children or ():
             if child.type == "text":
                 plain.append(child.content)
             elif child.type == "image":
                 check(str(child.attrs.get("src", "")), _token_line(child, tok, line_offset))
+            elif child.type == "link_open":
+                check_link(str(child.attrs.get("href", "")), _token_line(child, tok, line_offset))
             elif child.type == "html_inline":
-                for m in _SRC_IN_HTML.finditer(child.content):
-                    check(next(g for g in m.groups() if g is not None), _token_line(child, tok, line_offset))
+                check_html(child.content, _token_line(child, tok, line_offset))
         if tok.type == "inline":
             plain.append("\n")
     html = md.renderer.render(tokens, md.options, env)
@@ -236,10 +431,15 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
     shown = display_path(path, rules.root)
     m = CHAPTER_NAME.match(path.name)
     assert m, path
+    if not inside(path, rules.root):
+        return None, [Problem(shown, None, "points outside the project (a symbolic link?); "
+                                           "chapters must be files inside the project")]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         return None, [Problem(shown, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]
+    except OSError as exc:
+        return None, [Problem(shown, None, f"cannot read: {exc.strerror or exc}")]
     fm_text, body, body_offset = split_front_matter(text)
     if fm_text is None:
         return None, [Problem(shown, 1, "no front matter: start the file with a '---' line, then "
@@ -256,6 +456,10 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
     problems += more
     if fm is None:
         return None, problems
+    for key in ("summary", "reminder"):  # inline Markdown: its links and images are checked too
+        line = doc.line_of((key,))
+        for p in render_markdown(getattr(fm, key), source=shown, base_dir=path.parent, rules=rules)[2]:
+            problems.append(Problem(p.path, line, f"{key}: {p.message}", p.severity))
     if fm.numbered and not fm.reminder.strip():
         problems.append(doc.problem((), "no reminder: the chapter's card will only show its title",
                                     "warning"))
@@ -274,13 +478,30 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
     return chapter, problems
 
 
-def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type[DepartmentCardsFile]
+def card_does_not_fit(size: str, sheet: str) -> str | None:
+    """Why cards of ``size`` cannot be laid out on ``sheet`` with cut marks, or None."""
+    from .cards import grid_for
+
+    try:
+        grid_for(card_size_mm(size), sheet)
+    except ValueError as exc:
+        return f"{exc} ({sheet}); choose a smaller size or a larger sheet"
+    return None
+
+
+def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type[DepartmentCardsFile],
+                    base: CardsFile | None = None
                     ) -> tuple[CardsFile | DepartmentCardsFile | None, list[tuple[str, str, str]],
                                list[Problem]]:
-    """Read a cards.yaml: the settings, the extra cards as (front HTML, back HTML, source)."""
+    """Read a cards.yaml: the settings, the extra cards as (front HTML, back HTML, source).
+
+    ``base``: the project's deck settings, which a department's cards.yaml changes.
+    """
     from .yamlfile import read_yaml
 
     shown = display_path(path, rules.root)
+    if not inside(path, rules.root):
+        return None, [], [Problem(shown, None, "points outside the project (a symbolic link?)")]
     doc, problems = read_yaml(path, shown)
     if doc is None:
         return None, [], problems
@@ -288,6 +509,13 @@ def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type
     problems += more
     if deck is None:
         return None, [], problems
+    base = base or CardsFile()
+    size = deck.size or base.size
+    sheet = deck.sheet or base.sheet
+    why = card_does_not_fit(size, sheet) if (deck.size or deck.sheet) else None
+    if why:
+        problems.append(doc.problem(("size",) if deck.size else ("sheet",) if deck.sheet else (),
+                                    f"size: {why}"))
     cards = []
     for i, spec in enumerate(deck.cards):
         where = f"{shown}:{doc.line_of(('cards', i))}"

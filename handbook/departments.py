@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def create(root: Path, slug: str, name: str) -> Path:
     if folder.exists():
         raise ConfigError(f"departments/{slug}/ already exists")
     folder.mkdir(parents=True)
-    quoted = name.replace('"', '\\"')
-    text = NEW_DEPARTMENT.format(name=f'"{quoted}"' if ":" in name or "#" in name else name)
+    # A JSON string is a YAML scalar: quotes, colons, "Yes" or "2030" stay the name, as written.
+    text = NEW_DEPARTMENT.format(name=json.dumps(name.strip(), ensure_ascii=False))
     (folder / "department.yaml").write_text(text, encoding="utf-8")
     return folder

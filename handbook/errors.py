@@ -38,8 +38,14 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     if root is not None:
         try:
             return str(p.resolve().relative_to(root.resolve()))
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):
             pass
+        # A symbolic link pointing out of the project: the link's own place in the project.
+        for base in (root.absolute(), root.resolve()):
+            try:
+                return str(p.absolute().relative_to(base))
+            except ValueError:
+                pass
     return str(p)
 
 
@@ -77,6 +83,10 @@ class RenderError(HandbookError):
 
 class ResourceError(RenderError):
     """A resource outside the project (or a remote URL) was refused."""
+
+
+class OutputError(HandbookError):
+    """An output file could not be written (a read-only folder, a full disk, a file in the way)."""
 
 
 def raise_if_errors(problems: Iterable[Problem], kind: type[HandbookError], summary: str) -> None:

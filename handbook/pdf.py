@@ -25,7 +25,8 @@ from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
-from .errors import Problem
+from .content import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules, data_url_refused, image_data_too_large
+from .errors import HandbookError, Problem, RenderError, ResourceError
 
 log = logging.getLogger(__name__)
 
@@ -46,27 +47,43 @@ def file_url(path: Path) -> str:
     return str(path2url(str(path)))
 
 
-class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves files inside ``roots`` and ``data:`` URLs; refuses everything else and records it."""
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico"}
 
-    def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False) -> None:
+
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]
+    """Serves files inside ``roots`` and ``data:`` URLs; refuses everything else and records it.
+
+    Every image it serves is held to the limits of ``content.AssetRules`` (bytes and pixels), and
+    no file larger than the image limit is read at all.
+    """
+
+    def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False,
+                 max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS,
+                 allowed_files: tuple[Path, ...] = ()) -> None:
         super().__init__(timeout=10, allow_redirects=False,
                          allowed_protocols={"file", "data", *(["https"] if allow_remote else [])})
         self.roots = tuple(r.resolve() for r in roots)
         self.allow_remote = allow_remote
+        self.allowed_files = tuple(p.resolve() for p in allowed_files)  # single files outside, opted in
+        self.rules = AssetRules(self.roots[0] if self.roots else Path("/nonexistent"), allow_remote,
+                                max_bytes, max_pixels)
         self.blocked: list[tuple[str, str]] = []  # (url, why)
         self.fetched: list[Path] = []
 
     def _refuse(self, url: str, why: str) -> None:
-        self.blocked.append((url, why))
-        raise ValueError(f"refused {url}: {why}")
+        shown = url if len(url) <= 120 else url[:100] + "..."
+        self.blocked.append((shown, why))
+        raise ValueError(f"refused {shown}: {why}")
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
+            why = data_url_refused(url, self.rules) if url[5:].lstrip().lower().startswith("image/") else None
+            if why:
+                self._refuse(url, why)
             return super().fetch(url, headers)
         if scheme == "https" and self.allow_remote:
-            return super().fetch(url, headers)
+            return self._remote(url, headers)
         if scheme != "file":
             self._refuse(url, f"{scheme or 'relative'} URLs are not fetched"
                          + ("" if scheme != "https" else "; build with --allow-remote to allow https images"))
@@ -75,16 +92,39 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             self._refuse(url, "remote file URL")
         path = Path(url2pathname(parts.path))
         real = path.resolve()
-        if not any(real.is_relative_to(root) for root in self.roots):
+        if real not in self.allowed_files and not any(real.is_relative_to(root) for root in self.roots):
             self._refuse(url, "outside the project")
         if not real.is_file():
             self._refuse(url, "no such file")
+        size = real.stat().st_size
+        if size > self.rules.max_image_bytes:
+            self._refuse(url, f"{size / 1024 / 1024:.1f} MB; the limit is "
+                              f"{self.rules.max_image_bytes / 1024 / 1024:.0f} MB")
+        body = real.read_bytes()
+        if real.suffix.lower() in IMAGE_TYPES:
+            why = image_data_too_large(body, real.name, self.rules)
+            if why:
+                self._refuse(url, why)
         self.fetched.append(real)
         mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
         if real.suffix == ".css":
             mime = "text/css"
-        return URLFetcherResponse(file_url(real), body=real.read_bytes(),
-                                  headers={"Content-Type": mime}, status=200)
+        return URLFetcherResponse(file_url(real), body=body, headers={"Content-Type": mime}, status=200)
+
+    def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
+        """An https resource (``--allow-remote``), read whole and held to the same limits."""
+        response = super().fetch(url, headers)
+        try:
+            body = response.read(self.rules.max_image_bytes + 1)
+        finally:
+            response.close()
+        if len(body) > self.rules.max_image_bytes:
+            self._refuse(url, f"larger than {self.rules.max_image_bytes / 1024 / 1024:.0f} MB")
+        if response.content_type.startswith("image/") and response.content_type != "image/svg+xml":
+            why = image_data_too_large(body, url.rsplit("/", 1)[-1], self.rules)
+            if why:
+                self._refuse(url, why)
+        return URLFetcherResponse(response.url, body=body, headers=response.headers, status=response.status)
 
 
 class _Collect(logging.Handler):
@@ -110,6 +150,21 @@ def _weasyprint_warnings() -> Iterator[list[logging.LogRecord]]:
         wp.propagate = old
 
 
+@contextmanager
+def _weasyprint_failures(source: str) -> Iterator[None]:
+    """WeasyPrint failing on some input (a CSS feature it cannot draw in this mode) is a render
+    error for the user, with the cause; ``--debug`` shows the traceback."""
+    try:
+        yield
+    except (HandbookError, RecursionError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        log.debug("WeasyPrint failed", exc_info=exc)
+        raise RenderError(f"{source}: WeasyPrint could not render this: {type(exc).__name__}: {exc}".rstrip(": ")
+                          + " (a stylesheet may use something this PDF variant cannot draw, e.g. a gradient "
+                          "in device-cmyk; --debug shows where)") from exc
+
+
 @dataclass
 class Rendered:
     """A laid-out document: pages, what went wrong on the way."""
@@ -125,11 +180,16 @@ class Rendered:
         return len(self.document.pages)
 
 
+_BASE_HREF = re.compile(r"<base\b[^>]*>", re.I)
+
+
 def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
-           stylesheets: tuple[Path, ...] = ()) -> Rendered:
-    """HTML -> laid-out pages. WeasyPrint's warnings become problems named after the stylesheet
-    they come from (when it can be found) or ``source``."""
-    with _weasyprint_warnings() as records:
+           stylesheets: tuple[Path, ...] = (), template_dirs: tuple[Path, ...] | None = None) -> Rendered:
+    """HTML -> laid-out pages. WeasyPrint's warnings become problems named after the stylesheet or
+    the template (a ``<style>`` block, a ``style`` attribute) they come from, when it can be found,
+    else ``source``. ``template_dirs``: the edition's; by default every templates/ folder of the
+    project."""
+    with _weasyprint_warnings() as records, _weasyprint_failures(source):
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=font_config())
     warnings = []
@@ -138,18 +198,28 @@ def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
         if "refused " in message:
             continue
         problem = Problem(source, None, f"WeasyPrint: {message}", "warning")
-        if stylesheets and fetcher.roots:
-            problem = locate_css_warning(problem, stylesheets, fetcher.roots[0])
+        if fetcher.roots:
+            root = fetcher.roots[0]
+            if stylesheets:
+                problem = locate_css_warning(problem, stylesheets, root)
+            if problem.path == source:
+                dirs = template_dirs if template_dirs is not None else (
+                    root / "templates", *sorted(root.glob("departments/*/templates")))
+                problem = locate_template_warning(problem, dirs, root)
         warnings.append(problem)
-    key = hashlib.sha256(html.encode()).hexdigest()[:32]
-    return Rendered(document, warnings, list(fetcher.blocked), key, list(fetcher.fetched))
+    # The PDF's identifier: the HTML without its <base href>, which only says where the output
+    # folder is (two builds into folders at different depths give the same bytes).
+    key = hashlib.sha256(_BASE_HREF.sub("", html).encode()).hexdigest()[:32]
+    # The fetcher's own lists: SVG images fetch what they refer to only when the PDF is drawn.
+    return Rendered(document, warnings, fetcher.blocked, key, fetcher.fetched)
 
 
 def box_heights(rendered: Rendered, id_prefix: str) -> dict[str, tuple[float, float]]:
     """For every element whose id starts with ``id_prefix``: (content height, available height) in mm.
 
-    The available height is the element's own (fixed) height; the content height is the bottom of
-    its last child relative to its content box top.
+    The available height is the element's own (fixed) height, down to the top of its highest
+    absolutely positioned child (a footer placed at the bottom); the content height is the bottom
+    of its last child in the flow, relative to its content box top.
     """
     found: dict[str, tuple[float, float]] = {}
 
@@ -158,10 +228,13 @@ def box_heights(rendered: Rendered, id_prefix: str) -> dict[str, tuple[float, fl
         if (element_id and element_id.startswith(id_prefix) and element_id not in found
                 and getattr(box, "element_tag", None) is not None and hasattr(box, "children")):
             top = box.content_box_y()
-            bottom = top
+            bottom, floor = top, top + box.height
             for child in box.children:
-                bottom = max(bottom, child.position_y + child.margin_height())
-            found[element_id] = ((bottom - top) / PX_PER_MM, box.height / PX_PER_MM)
+                if getattr(child, "style", None) is not None and child.style["position"] in ("absolute", "fixed"):
+                    floor = min(floor, child.position_y)
+                else:
+                    bottom = max(bottom, child.position_y + child.margin_height())
+            found[element_id] = ((bottom - top) / PX_PER_MM, (floor - top) / PX_PER_MM)
         for child in getattr(box, "children", ()):
             walk(child)
 
@@ -207,6 +280,23 @@ def page_boxes(trim: tuple[float, float, float, float], bleed: float) -> Finishe
     return finish
 
 
+def bleed_box(bleed: float) -> Finisher:
+    """A finisher setting each page's BleedBox to its TrimBox grown by ``bleed`` mm.
+
+    WeasyPrint sets the TrimBox from the CSS page box, but caps the BleedBox at 10 pt; with room for
+    crop marks the CSS bleed is larger than the real bleed, so the box is set here.
+    """
+
+    def finish(document: Any, pdf: Any) -> None:
+        b = bleed * MM
+        for number in pdf.pages["Kids"][::3]:
+            page = pdf.objects[number]
+            x0, y0, x1, y1 = (float(v) for v in page["TrimBox"])
+            page["BleedBox"] = pydyf.Array([x0 - b, y0 - b, x1 + b, y1 + b])
+
+    return finish
+
+
 def page_labels(front_pages: int) -> Finisher:
     """A finisher giving viewers the printed page labels: i, ii, iii for the front matter, then 1, 2..."""
 
@@ -227,11 +317,19 @@ def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **option
             f(document, pdf)
 
     identifier = hashlib.sha256((rendered.key + repr(sorted(options.items()))).encode()).hexdigest()[:32]
-    with _weasyprint_warnings() as records:
+    blocked_before = len(rendered.blocked)
+    with _weasyprint_warnings() as records, _weasyprint_failures("PDF"):
         data = rendered.document.write_pdf(finisher=finish, pdf_identifier=identifier.encode(),
                                            optimize_images=True, **options)
+    late = rendered.blocked[blocked_before:]
+    if late:  # fetched while drawing: what an SVG image refers to
+        raise ResourceError("resources outside the project are not used", [
+            Problem("an SVG image", None, f"resource refused: {url} ({why})") for url, why in late])
     for record in records:
-        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {record.getMessage()}", "warning"))
+        message = record.getMessage()
+        if "refused " in message:
+            continue
+        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {message}", "warning"))
     return bytes(data)
 
 
@@ -255,6 +353,31 @@ def stylesheet_warnings(path: Path, root: Path) -> list[Problem]:
         line = int(m[1]) if m else None
         problems.append(Problem(shown, line, f"WeasyPrint: {_AT.sub('', message)}", "warning"))
     return problems
+
+
+def locate_template_warning(problem: Problem, template_dirs: tuple[Path, ...], root: Path) -> Problem:
+    """A layout warning about CSS written in a template ("Ignored `colr: red` at 3:3", the line
+    counted in its ``<style>`` block) -> the template and the line that holds the declaration."""
+    from .errors import display_path
+
+    quoted = re.search(r"`([^`]+)`", problem.message)
+    if not quoted or ":" not in quoted[1]:
+        return problem
+    name, _, value = quoted[1].partition(":")
+    declaration = re.compile(rf"{re.escape(name.strip())}\s*:\s*{re.escape(value.strip())}")
+    for folder in template_dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.j2")):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            m = declaration.search(text)
+            if m:
+                return Problem(display_path(path, root), text.count("\n", 0, m.start()) + 1,
+                               _AT.sub("", problem.message), problem.severity)
+    return problem
 
 
 def locate_css_warning(problem: Problem, stylesheets: tuple[Path, ...], root: Path) -> Problem:

@@ -21,7 +21,15 @@ from .config import (
     merged_settings,
     validate,
 )
-from .content import AssetRules, chapter_files, load_cards_file, load_chapter, resolve_asset
+from .content import (
+    AssetRules,
+    chapter_files,
+    inside,
+    load_cards_file,
+    load_chapter,
+    resolve_asset,
+    stylesheet_problems,
+)
 from .errors import ConfigError, Problem, display_path
 from .model import Card, Chapter, Deck, DepartmentInfo, Edition
 from .yamlfile import read_yaml
@@ -73,10 +81,30 @@ def _chapters(folder: Path, rules: AssetRules) -> tuple[list[Chapter], list[Prob
     return chapters, problems
 
 
-def _ordered(chapters: list[Chapter]) -> tuple[list[Chapter], list[Problem]]:
+def _styles(folder: Path, rules: AssetRules) -> tuple[list[Path], list[Problem]]:
+    """The stylesheets in ``folder``, each checked: inside the project, UTF-8, no reference outside."""
+    if not folder.is_dir():
+        return [], []
+    paths = sorted(folder.glob("*.css"))
+    problems = [p for path in paths for p in stylesheet_problems(path, rules)]
+    return paths, problems
+
+
+def _templates(folder: Path, rules: AssetRules) -> list[Problem]:
+    """Template files that point outside the project (symbolic links) are refused."""
+    if not folder.is_dir():
+        return []
+    return [Problem(display_path(path, rules.root), None,
+                    "points outside the project (a symbolic link?); templates must be files inside it")
+            for path in sorted(folder.rglob("*")) if not inside(path, rules.root)]
+
+
+def _ordered(chapters: list[Chapter], own: frozenset[str] = frozenset()) -> tuple[list[Chapter], list[Problem]]:
+    """Chapters by number; two with one number is an error on the second (on a department's own
+    chapter, ``own``, rather than the project's, which the department cannot change)."""
     by_order: dict[tuple[int, str], Chapter] = {}
     problems = []
-    for ch in sorted(chapters, key=lambda c: (c.order, c.stem)):
+    for ch in sorted(chapters, key=lambda c: (c.order, c.source in own, c.stem)):
         other = by_order.get(ch.order)
         if other is not None:
             problems.append(Problem(ch.source, 1, f"chapter number {ch.order[0]}{ch.order[1]} is also "
@@ -127,6 +155,9 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
         deck_file, extra, more = load_cards_file(cards_path, rules, CardsFile)
         problems += more
         cards_settings = deck_file or CardsFile()
+    project_styles, more = _styles(root / "styles", rules)
+    problems += more
+    problems += _templates(root / "templates", rules)
     loaded.problems += problems
     if settings is None or any(p.is_error for p in problems):
         # The project itself is broken: no edition can be built.
@@ -134,7 +165,6 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
         return loaded
 
     project_templates = root / "templates"
-    project_styles = sorted((root / "styles").glob("*.css")) if (root / "styles").is_dir() else []
     cards_source = display_path(cards_path, root)
     if organisation:
         loaded.editions.append(Edition(
@@ -176,6 +206,8 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
     if folder.resolve().parent != (root / "departments").resolve():
         return None, [Problem(shown_folder, None, "the department folder points outside the project")]
     path = folder / DEPARTMENT_FILE
+    if not inside(path, root):
+        return None, [Problem(display_path(path, root), None, "points outside the project (a symbolic link?)")]
     if not path.is_file():
         return None, [Problem(shown_folder, None, f"no {DEPARTMENT_FILE}; create one with "
                                                   f"`handbook new-department {slug} --name \"...\"`")]
@@ -207,15 +239,19 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
     own_stems = {ch.stem for ch in own}
     chapters = [ch for ch in project_chapters
                 if ch.stem not in dept.chapters.exclude and ch.stem not in own_stems]
-    chapters, more = _ordered([*chapters, *own])
+    chapters, more = _ordered([*chapters, *own], frozenset(ch.source for ch in own))
     problems += more
     dept_cards = None
     dept_extra: list[tuple[str, str, str]] = []
     cards_path = folder / "content" / "cards.yaml"
     if cards_path.is_file():
-        dc, dept_extra, more = load_cards_file(cards_path, rules, DepartmentCardsFile)
+        dc, dept_extra, more = load_cards_file(cards_path, rules, DepartmentCardsFile, cards_settings)
         problems += more
         dept_cards = dc if isinstance(dc, DepartmentCardsFile) else None
+    styles, more = _styles(folder / "styles", rules)
+    problems += more
+    templates = folder / "templates"
+    problems += _templates(templates, rules)
     if any(p.is_error for p in problems):
         return None, problems
 
@@ -225,8 +261,6 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
         slug=slug, name=dept.name, folder=folder, logo=logo_url,
         colors=settings.colors.model_dump(), contact=settings.contact.model_dump(exclude_none=True),
         raw={k: v for k, v in raw.items() if k not in DEPARTMENT_ONLY} | {"chapters": dept.chapters})
-    styles = sorted((folder / "styles").glob("*.css")) if (folder / "styles").is_dir() else []
-    templates = folder / "templates"
     edition = Edition(
         slug=slug, root=root, settings=settings, department=info, chapters=tuple(chapters),
         deck=_deck(cards_settings, extra, chapters, dept_extra, dept_cards,

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
+import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import Problem, TemplateError, display_path
+from .errors import HandbookError, Problem, TemplateError, display_path
 
 MONTHS = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -55,17 +59,72 @@ class _Loader(jinja2.BaseLoader):
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str | None, Callable[[], bool] | None]:
         if template.startswith("base/"):
-            return self.project.get_source(environment, template[len("base/"):])
-        return self.chain.get_source(environment, template)
+            source = self.project.get_source(environment, template[len("base/"):])
+        else:
+            source = self.chain.get_source(environment, template)
+        filename = source[1]
+        if filename is not None:
+            real = Path(os.path.realpath(filename))
+            if not real.is_relative_to(Path(os.path.realpath(self.root))):
+                raise jinja2.exceptions.SecurityError(
+                    f"template '{template}' points outside the project (a symbolic link?)")
+        return source
 
     def list_templates(self) -> list[str]:
         return sorted(set(self.chain.list_templates()))
 
 
+MAX_REPEAT = 1_000_000  # items or characters a template may make with ``*`` (a string, a list)
+MAX_POWER_BITS = 4096  # the size of a number a template may make with ``**``
+PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix"})  # all a template may ask of a path
+MAX_TEMPLATE_SECONDS = 60.0  # one render of one template (with its includes); `handbook check` too
+
+_deadline = threading.local()
+
+
+class TemplateTimeout(Exception):
+    """A template ran longer than MAX_TEMPLATE_SECONDS (checked at every call it makes)."""
+
+
+class ProjectSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, closed further: no file system access through paths in the context, no
+    string, list or number so large that rendering runs out of memory, and no render that runs for
+    ever (every call a template makes, ``range()`` included, checks the time)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,
+             **kwargs: Any) -> Any:
+        deadline = getattr(_deadline, "at", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise TemplateTimeout
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, PurePath) and attr not in PATH_ATTRIBUTES:
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
+
+    def call_binop(self, context: jinja2.runtime.Context, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "*":
+            for seq, n in ((left, right), (right, left)):
+                if (isinstance(seq, (str, list, tuple, bytes)) and isinstance(n, int)
+                        and max(len(seq), 1) * n > MAX_REPEAT):
+                    raise jinja2.exceptions.SecurityError(
+                        f"repeating a sequence {n} times is more than a template may make")
+            return operator.mul(left, right)
+        if operator_ == "**":
+            if (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+                    and right * abs(left).bit_length() > MAX_POWER_BITS):
+                raise jinja2.exceptions.SecurityError("a number too large for a template")
+            return operator.pow(left, right)
+        return super().call_binop(context, operator_, left, right)
+
+
 @functools.lru_cache(maxsize=64)
 def environment(dirs: tuple[Path, ...], root: Path) -> jinja2.Environment:
     """A sandboxed environment over the search path (cached: one per search path per process)."""
-    env = SandboxedEnvironment(
+    env = ProjectSandbox(
         loader=_Loader(dirs, root),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -91,8 +150,14 @@ def template_location(exc: BaseException, root: Path) -> tuple[str, int | None]:
 def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapping[str, Any]) -> str:
     """Render ``name`` from the search path; errors name the template file and line."""
     env = environment(dirs, root)
+    outer = getattr(_deadline, "at", None)
+    _deadline.at = time.monotonic() + MAX_TEMPLATE_SECONDS
     try:
         return env.get_template(name).render(**context)
+    except TemplateTimeout as exc:
+        where, line = template_location(exc, root)
+        raise TemplateError("", [Problem(where, line, f"still rendering after {MAX_TEMPLATE_SECONDS:g} s: "
+                                                      "does the template loop for ever?")]) from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError("", [Problem("templates", None,
                                          f"template '{exc.name}' not found in "
@@ -109,6 +174,20 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
     except RecursionError as exc:
         where, line = template_location(exc, root)
         raise TemplateError("", [Problem(where, line, "template recursion too deep")]) from exc
+    except MemoryError as exc:
+        where, line = template_location(exc, root)
+        raise TemplateError("", [Problem(where, line, "the template made something too large for memory")]) from exc
     except (TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as exc:
         where, line = template_location(exc, root)
         raise TemplateError("", [Problem(where, line, f"template error: {exc}")]) from exc
+    except HandbookError as exc:
+        # The time limit (builder.time_limit) stopped a template that loops for ever: say where.
+        if exc.problems:
+            raise
+        where, line = template_location(exc, root)
+        if where == "templates":
+            raise
+        raise type(exc)(exc.message, [Problem(where, line, "time ran out while rendering this template "
+                                                     "(does it loop for ever?)")]) from exc
+    finally:
+        _deadline.at = outer

@@ -34,8 +34,44 @@ class YamlDoc:
         return Problem(self.shown, self.line_of(loc), message, severity)
 
 
+MAX_NODES = 100_000  # keys and items, aliases included: no "billion laughs" through the walk
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, but an impossible date (2026-13-45) stays a string for the schema to report
+    with its key and line, instead of escaping as a bare ValueError."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+# Where PyYAML's "context" mark is the better place to point at: the line that opened the
+# construct that was never finished ("just words" without a colon, a '[' never closed).
+_CONTEXT_FIRST = ("while scanning a simple key", "while parsing a flow", "while scanning a quoted scalar",
+                  "while scanning a block scalar")
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Problem], shown: str,
-          offset: int) -> None:
+          offset: int, seen_nodes: set[int] | None = None, budget: list[int] | None = None) -> None:
+    """Record the line of every key and item. A node reached twice (a YAML alias, or a cycle) is
+    walked once, so the walk is linear in the size of the text."""
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    budget = [MAX_NODES] if budget is None else budget
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -46,11 +82,17 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Probl
                                         f"'{key}' appears twice; keep one of them"))
             seen.add(key)
             lines[(*loc, key)] = line
-            _walk(value_node, (*loc, key), lines, problems, shown, offset)
+            _walk(value_node, (*loc, key), lines, problems, shown, offset, seen_nodes, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[(*loc, i)] = item.start_mark.line + 1
-            _walk(item, (*loc, i), lines, problems, shown, offset)
+            _walk(item, (*loc, i), lines, problems, shown, offset, seen_nodes, budget)
+
+
+def _unprintable(exc: yaml.reader.ReaderError, text: str, shown: str, offset: int) -> Problem:
+    line = text.count("\n", 0, max(exc.position, 0)) + 1
+    return Problem(shown, line + offset, f"a control character (#x{exc.character:04x}) is not allowed in "
+                                         "YAML text; delete it")
 
 
 def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[YamlDoc | None, list[Problem]]:
@@ -63,12 +105,17 @@ def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[Yaml
                                     "a tab is used for indentation; YAML needs spaces"))
     if problems:
         return None, problems
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # checked when the loader is made: a control character
+        return None, [_unprintable(exc, text, shown, offset)]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and (exc.context or "").startswith(_CONTEXT_FIRST):
+            mark = exc.context_mark
         lineno = (mark.line + 1) if mark else 1
         what = exc.problem or "malformed YAML"
         hint = ""
@@ -77,13 +124,21 @@ def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[Yaml
         elif "could not find expected ':'" in what:
             hint = " (every setting is written 'key: value')"
         return None, [Problem(shown, lineno + offset, f"YAML syntax error: {what}{hint}")]
+    except yaml.reader.ReaderError as exc:
+        return None, [_unprintable(exc, text, shown, offset)]
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors for text input
         return None, [Problem(shown, 1 + offset, f"YAML error: {exc}")]
+    except RecursionError:
+        return None, [Problem(shown, 1 + offset, "YAML nested too deeply")]
     finally:
         loader.dispose()
     doc = YamlDoc(path, shown, data, {}, offset)
     if node is not None:
-        _walk(node, (), doc.lines, problems, shown, 0)
+        try:
+            _walk(node, (), doc.lines, problems, shown, offset)
+        except (_TooLarge, RecursionError):
+            return None, [Problem(shown, 1 + offset, f"YAML too large or nested too deeply (more than "
+                                                     f"{MAX_NODES} keys and items)")]
     return doc, problems
 
 
