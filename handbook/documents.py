@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from . import pdf
 from .errors import Problem, RenderError, ResourceError, display_path
 from .model import Edition
-from .render import cards_html, handbook_html
+from .render import PrintOptions, cards_html, handbook_html
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +65,53 @@ def check_blocked(rendered: pdf.Rendered, edition: Edition, html_name: str) -> N
 FinishersFor = Callable[[pdf.Rendered], tuple[pdf.Finisher, ...]]
 
 
+SYSTEM_CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian's libgs-common
+
+
+def variant_for(edition: Edition, options: BuildOptions) -> str | None:
+    """The PDF variant: the command line's, else the edition's setting."""
+    return options.pdf_variant or edition.settings.pdf_variant
+
+
+def print_options(edition: Edition, options: BuildOptions, *, print_shop: bool = False) -> PrintOptions:
+    """How to make the print HTML: bleed for the print shop, CMYK colours and profile for PDF/X."""
+    cmyk = variant_for(edition, options) == "pdf/x-4"
+    profile = None
+    if cmyk:
+        own = edition.root / "styles" / "cmyk.icc"
+        path = own if own.is_file() else SYSTEM_CMYK_PROFILE
+        if not path.is_file():
+            raise RenderError(f"{edition.name}: PDF/X needs a CMYK profile: put one at styles/cmyk.icc "
+                              f"or install {SYSTEM_CMYK_PROFILE} (Debian's libgs-common)")
+        profile = pdf.file_url(path.resolve())
+    return PrintOptions(print_shop=print_shop, bleed=edition.settings.bleed, cmyk=cmyk, cmyk_profile=profile)
+
+
 def render_pdf(html: str, edition: Edition, out_dir: Path, name: str, options: BuildOptions,
                finishers: FinishersFor = lambda r: ()) -> tuple[bytes, pdf.Rendered]:
     """Lay out ``html`` as ``out_dir/<name>.print.html`` would be, through the project-only fetcher."""
-    fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote)
+    rendered = layout(html, edition, out_dir, name, options)
+    return write(rendered, edition, options, finishers(rendered)), rendered
+
+
+def layout(html: str, edition: Edition, out_dir: Path, name: str, options: BuildOptions) -> pdf.Rendered:
+    """HTML -> pages through the project-only fetcher; refused resources and page limits checked."""
+    allowed: tuple[Path, ...] = ()
+    if variant_for(edition, options) == "pdf/x-4" and SYSTEM_CMYK_PROFILE.is_file():
+        allowed = (SYSTEM_CMYK_PROFILE,)  # the output intent: opted in with pdf/x-4
+    fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote, allowed_files=allowed)
     base_url = pdf.file_url(out_dir.resolve() / f"{name}.print.html")
-    rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}", edition.stylesheets)
+    rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}", edition.stylesheets,
+                          edition.template_dirs)
     check_blocked(rendered, edition, f"{name}.print.html")
     check_pages(rendered, edition, name, options.max_pages)
-    return pdf.write_pdf(rendered, finishers(rendered)), rendered
+    return rendered
+
+
+def write(rendered: pdf.Rendered, edition: Edition, options: BuildOptions,
+          finishers: tuple[pdf.Finisher, ...]) -> bytes:
+    variant = variant_for(edition, options)
+    return pdf.write_pdf(rendered, finishers, **({"pdf_variant": variant} if variant else {}))
 
 
 def check_pages(rendered: pdf.Rendered, edition: Edition, name: str, limit: int) -> None:
@@ -91,26 +129,52 @@ def first_page_with(rendered: pdf.Rendered, anchor: str | None) -> int:
 
 
 class HandbookJob:
-    """handbook.pdf and handbook.html."""
+    """handbook.pdf and handbook.html; handbook-print-shop.pdf and booklet.pdf when asked for."""
 
     document = "handbook"
 
     def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
         result = JobResult()
-        html = handbook_html(edition, target="print", out_dir=out_dir)
         first = edition.chapters[0].anchor if edition.chapters else None
-        data, rendered = render_pdf(html, edition, out_dir, "handbook", options, lambda r: (
-            pdf.viewer_preferences(), pdf.page_labels(first_page_with(r, first))))
-        result.files["handbook.pdf"] = data
-        result.reported["handbook.pdf"] = rendered.pages
-        result.files["handbook.html"] = handbook_html(edition, target="web", out_dir=out_dir)
-        result.reported["handbook.html"] = None
-        if options.save_html:
-            result.files["handbook.print.html"] = html
-            result.reported["handbook.print.html"] = None
-        result.warnings += rendered.warnings
-        result.fetched += rendered.fetched
+        bleed = edition.settings.bleed
+        variants = [("handbook", False)]
+        if options.print_shop or edition.settings.print:
+            variants.append(("handbook-print-shop", True))
+        for name, print_shop in variants:
+            html = handbook_html(edition, target="print", out_dir=out_dir,
+                                 options=print_options(edition, options, print_shop=print_shop))
+
+            def finishers(r: pdf.Rendered, shop: bool = print_shop) -> tuple[pdf.Finisher, ...]:
+                base = (pdf.viewer_preferences(), pdf.page_labels(first_page_with(r, first)))
+                return (*base, pdf.bleed_box(bleed)) if shop else base
+
+            data, rendered = render_pdf(html, edition, out_dir, name, options, finishers)
+            result.files[f"{name}.pdf"] = data
+            result.reported[f"{name}.pdf"] = rendered.pages
+            if name == "handbook":
+                result.files["handbook.html"] = handbook_html(edition, target="web", out_dir=out_dir)
+                result.reported["handbook.html"] = None
+                if options.booklet:
+                    booklet(edition, data, result)
+            if options.save_html:
+                result.files[f"{name}.print.html"] = html
+                result.reported[f"{name}.print.html"] = None
+            result.warnings += rendered.warnings
+            result.fetched += rendered.fetched
         return result
+
+
+def booklet(edition: Edition, handbook_pdf: bytes, result: JobResult) -> None:
+    """booklet.pdf: the handbook imposed two up on sheets, in saddle-stitch order."""
+    from .imposition import BOOKLET_SHEET, impose
+
+    size = edition.settings.page_size
+    if size not in BOOKLET_SHEET:
+        raise RenderError(f"{edition.name}: a booklet needs a5 or half-letter pages (page_size is {size}); "
+                          "they are printed two up on a4 or letter sheets")
+    data, sheets = impose(handbook_pdf, BOOKLET_SHEET[size])
+    result.files["booklet.pdf"] = data
+    result.reported["booklet.pdf"] = 2 * sheets
 
 
 SHRINK_STEPS = (1.0, 0.93, 0.86, 0.8, 0.75)  # the limit: text is never set smaller than 75 %
@@ -146,13 +210,9 @@ class CardLayout:
             return result
         scale: dict[tuple[int, str], float] = {}
         while True:
-            html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale)
-            fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote)
-            base_url = pdf.file_url(out_dir.resolve() / f"{self.name}.print.html")
-            rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {self.name}",
-                                  edition.stylesheets)
-            check_blocked(rendered, edition, f"{self.name}.print.html")
-            check_pages(rendered, edition, self.name, options.max_pages)
+            html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale,
+                              options=print_options(edition, options))
+            rendered = layout(html, edition, out_dir, self.name, options)
             over = overflowing(rendered)
             if not over:
                 break
@@ -181,7 +241,7 @@ class CardLayout:
 
             shop = ShopPage(*edition.deck.size)
             finishers = (pdf.viewer_preferences(), pdf.page_boxes(shop.trim_box, shop.bleed))
-        result.files[f"{self.name}.pdf"] = pdf.write_pdf(rendered, finishers)
+        result.files[f"{self.name}.pdf"] = write(rendered, edition, options, finishers)
         result.reported[f"{self.name}.pdf"] = rendered.pages
         if options.save_html:
             result.files[f"{self.name}.print.html"] = html

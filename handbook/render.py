@@ -12,6 +12,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,14 @@ from .config import PAGE_SIZES
 from .model import Edition
 from .theme import render_template
 
+# Words the templates print. ``space`` joins a label and a value ("Published by X", "编印：X");
+# ``comma`` separates the edition from the date.
 LABELS: dict[str, dict[str, str]] = {
     "en": {"contents": "Contents", "remember": "Remember", "published_by": "Published by",
-           "report": "To report a problem", "reminders": "Reminders", "card": "Card"},
-    "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "举报与监督",
-           "reminders": "廉洁提醒", "card": "卡片"},
+           "report": "To report a problem", "reminders": "Reminders", "card": "Card",
+           "hotline": "Hotline", "space": " ", "comma": ", "},
+    "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "监督举报",
+           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，"},
 }
 
 
@@ -57,16 +61,68 @@ def stylesheets_for(edition: Edition, document: str, target: str = "print") -> l
     return chosen
 
 
-def variables_css(edition: Edition, document: str) -> str:
-    """The settings a stylesheet needs: colours and, for the handbook, the page size."""
+def device_cmyk(hex_color: str) -> str:
+    """#rrggbb -> device-cmyk(c m y k), the naive conversion (for PDF/X, where RGB is not allowed)."""
+    value = hex_color.lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    r, g, b = (int(value[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    k = 1 - max(r, g, b)
+    if k >= 1:
+        return "device-cmyk(0 0 0 1)"
+    c, m, y = ((1 - x - k) / (1 - k) for x in (r, g, b))
+    return f"device-cmyk({c:.3f} {m:.3f} {y:.3f} {k:.3f})"
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """How the print HTML is made: plain, for the print shop (bleed, marks), as PDF/X (CMYK)."""
+
+    print_shop: bool = False
+    bleed: float = 3.0  # mm
+    cmyk: bool = False
+    cmyk_profile: str | None = None  # URL of the CMYK ICC profile (PDF/X output intent)
+
+
+SLUG_MM = 6.0  # room for crop marks outside the bleed
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string, safe inside ``<style>`` ("" for no text)."""
+    if not text:
+        return ""
+    escaped = "".join(ch if ch.isprintable() and ch not in '\\"<>&' else f"\\{ord(ch):x} " for ch in text)
+    return f'"{escaped}"'
+
+
+def variables_css(edition: Edition, document: str, options: PrintOptions = PrintOptions()) -> str:
+    """The settings a stylesheet needs: colours, the page size, bleed and marks, the CMYK profile."""
     s = edition.settings
-    css = [":root {", f"  --primary: {s.colors.primary};", f"  --accent: {s.colors.accent};"]
+    convert = device_cmyk if options.cmyk else (lambda c: c)
+    css = [":root {"] + [f"  --{name}: {convert(value)};" for name, value in s.colors.model_dump().items()]
     if document == "handbook":
         w, h = PAGE_SIZES[s.page_size]
         css += [f"  --page-width: {w}mm;", f"  --page-height: {h}mm;", "}",
                 f"@page {{ size: {w}mm {h}mm; }}"]
+        if "{n}" in s.page_label and s.page_label != "{n}":
+            # "第 {n} 页": the footer of chapter pages (front matter keeps i, ii; blank pages none).
+            before, after = s.page_label.split("{n}", 1)
+            label = " ".join(p for p in (css_string(before), "counter(page)", css_string(after)) if p)
+            css += [f"@page body {{ @bottom-center {{ content: {label}; }} }}",
+                    "@page body:blank { @bottom-center { content: none; } }"]
+        if options.print_shop:
+            css += [f"@page {{ bleed: {options.bleed + SLUG_MM:g}mm; marks: crop; }}",
+                    # The colour runs into the bleed: a border of the same colour, the box moved out by it.
+                    f":root .cover {{ box-sizing: border-box; border: {options.bleed:g}mm solid var(--primary); "
+                    f"margin: -{options.bleed:g}mm; height: {h + 2 * options.bleed:g}mm; }}",
+                    f":root .back-band {{ border: solid var(--primary); border-width: {options.bleed:g}mm "
+                    f"{options.bleed:g}mm 0; top: -{options.bleed:g}mm; left: -{options.bleed:g}mm; "
+                    f"right: -{options.bleed:g}mm; }}"]
     else:
         css.append("}")
+    if options.cmyk and options.cmyk_profile:
+        css.append(f'@color-profile device-cmyk {{ src: url("{options.cmyk_profile}"); '
+                   "components: cyan magenta yellow black; }")
     return "\n".join(css) + "\n"
 
 
@@ -76,9 +132,9 @@ def base_href(root: Path, out_dir: Path) -> str:
     return "./" if rel == "." else Path(rel).as_posix() + "/"
 
 
-def _styles_markup(edition: Edition, document: str, target: str) -> Markup:
+def _styles_markup(edition: Edition, document: str, target: str, options: PrintOptions) -> Markup:
     root = edition.root.resolve()
-    parts = [f"<style>\n{variables_css(edition, document)}</style>"]
+    parts = [f"<style>\n{variables_css(edition, document, options)}</style>"]
     for path in stylesheets_for(edition, document, target):
         if target == "print":
             href = path.resolve().relative_to(root).as_posix()
@@ -89,7 +145,7 @@ def _styles_markup(edition: Edition, document: str, target: str) -> Markup:
 
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,
-            extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            extra: Mapping[str, Any] | None = None, options: PrintOptions = PrintOptions()) -> dict[str, Any]:
     """What every template sees."""
     return {
         "handbook": edition.settings,
@@ -98,17 +154,18 @@ def context(edition: Edition, *, target: str, out_dir: Path, document: str,
         "department": edition.department,
         "target": target,
         "labels": labels_for(edition.settings.language),
-        "styles": _styles_markup(edition, document, target),
+        "styles": _styles_markup(edition, document, target, options),
+        "print_shop": options.print_shop,
         "base_href": base_href(edition.root, out_dir) if target == "print" else None,
         "version": __version__,
         **(extra or {}),
     }
 
 
-def handbook_html(edition: Edition, *, target: str, out_dir: Path) -> str:
+def handbook_html(edition: Edition, *, target: str, out_dir: Path, options: PrintOptions = PrintOptions()) -> str:
     """The handbook: ``target="print"`` for WeasyPrint, ``"web"`` for the self-contained page."""
     html = render_template(edition.template_dirs, edition.root, "handbook.html.j2",
-                           context(edition, target=target, out_dir=out_dir, document="handbook"))
+                           context(edition, target=target, out_dir=out_dir, document="handbook", options=options))
     if target == "web":
         html = inline_images(html, edition.root)
     return html
@@ -158,7 +215,7 @@ def card_pages(edition: Edition, layout: str) -> tuple[list[dict[str, Any]], tup
 
 
 def cards_html(edition: Edition, *, layout: str, out_dir: Path,
-               scale: Mapping[tuple[int, str], float] | None = None) -> str:
+               scale: Mapping[tuple[int, str], float] | None = None, options: PrintOptions = PrintOptions()) -> str:
     """The cards: ``layout="sheets"`` (office duplex sheets) or ``"shop"`` (one side per page)."""
     pages, (page_w, page_h) = card_pages(edition, layout)
     extra = {"layout": layout, "pages": pages, "page_w": f"{page_w:.3f}", "page_h": f"{page_h:.3f}",
@@ -166,4 +223,4 @@ def cards_html(edition: Edition, *, layout: str, out_dir: Path,
              "scale": dict(scale or {})}
     return render_template(edition.template_dirs, edition.root, "cards.html.j2",
                            context(edition, target="print", out_dir=out_dir, document="cards",
-                                   extra=extra))
+                                   extra=extra, options=options))
