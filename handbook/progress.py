@@ -52,10 +52,11 @@ class Reporter:
         if self.quiet or (o.status != "written" and not self.verbose):
             return
         line = output_line(o, _rel(o.path))
+        fresh = o.status != "written"  # dimmed on a terminal: what was done stands out
         if self._progress is not None:
-            self._progress.console.print(line, highlight=False, markup=False)
+            self._progress.console.print(line, highlight=False, markup=False, style="dim" if fresh else None)
         else:
-            click.echo(line)
+            click.echo(click.style(line, dim=True) if fresh else line)
 
     def progress(self, done: int, total: int, name: str) -> None:
         if total < 2:

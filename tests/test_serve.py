@@ -1,0 +1,325 @@
+"""``handbook serve``: the live preview, in a real browser (Debian's chromium driven by Playwright).
+
+The server runs as a real subprocess on a free port; the tests edit the project's files as a person
+would and wait for the page to follow.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from handbook.cli import main
+from handbook.newproject import create_project
+from handbook.serve import output_file
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
+                                    reason="needs Debian's chromium at /usr/bin/chromium (`make setup` installs it)")
+URL = re.compile(r"serving the \S+ edition at (http://127\.0\.0\.1:\d+/)")
+
+
+class Server:
+    """``handbook serve`` in a subprocess; its output is collected as it comes."""
+
+    def __init__(self, project: Path, *args: str) -> None:
+        self.project = project
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "handbook.cli", "--project", str(project), "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.url = self.wait_for_output(URL, 30)[1]
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for_output(self, pattern: re.Pattern[str], seconds: float) -> re.Match[str]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = pattern.search(self.output)
+            if found:
+                return found
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern.pattern!r} in the server's output:\n{self.output}")
+
+    def state(self) -> dict[str, object]:
+        status, _, body = get(self.url, "/_/state")
+        assert status == 200
+        result: dict[str, object] = json.loads(body)
+        return result
+
+    def wait_until_ready(self, seconds: float = 60) -> dict[str, object]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            state = self.state()
+            if state["phase"] in ("ready", "failed"):
+                return state
+            time.sleep(0.1)
+        raise AssertionError(f"the build did not finish:\n{self.output}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.reader.join(5)
+        return self.process.returncode
+
+
+def get(url: str, path: str, host: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """A raw GET: the path is sent exactly as given (no client-side normalisation of '..')."""
+    address = url.split("//")[1].rstrip("/")
+    hostname, port = address.rsplit(":", 1)
+    connection = http.client.HTTPConnection(hostname, int(port), timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=host is not None)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve") / "project"
+    create_project(root)
+    running = Server(root)
+    yield running
+    code = running.stop()
+    assert code == 0, running.output
+    assert running.output.rstrip().endswith("stopped")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    yield page
+    page.close()
+
+
+def replace_in(path: Path, old: str, new: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------
+# in the browser
+
+
+@needs_chromium
+def test_the_preview_follows_a_saved_chapter(server: Server, page: Page) -> None:
+    page.goto(server.url)
+    sheets = page.frame_locator("#frames iframe.current")
+    expect(sheets.locator("h1.chapter-title").first).to_contain_text("Why this handbook", timeout=30_000)
+    expect(page.locator("#status.ready")).to_be_visible(timeout=60_000)
+    expect(page.locator("#files a", has_text="handbook.pdf")).to_be_visible()
+    expect(page.locator("#pages img")).to_have_count(4)
+    assert not (server.project / "dist" / "finance").exists(), "only the organisation-wide edition is built"
+
+    chapter = server.project / "content" / "01-gifts-and-hospitality.md"
+    saved = time.monotonic()
+    original = replace_in(chapter, "Suppliers, applicants and partners", "Freshly saved: suppliers and partners")
+    try:
+        expect(sheets.locator("article.chapter").nth(1)).to_contain_text("Freshly saved: suppliers", timeout=10_000)
+        seconds = time.monotonic() - saved
+        assert seconds < 5, f"the page followed the save after {seconds:.1f} s"
+        # A second save while the PDFs are being built: the text does not wait for them.
+        saved = time.monotonic()
+        replace_in(chapter, "Freshly saved: suppliers", "Saved again: suppliers")
+        expect(sheets.locator("article.chapter").nth(1)).to_contain_text("Saved again: suppliers", timeout=10_000)
+        seconds = time.monotonic() - saved
+        assert seconds < 5, f"the page followed the second save after {seconds:.1f} s"
+        expect(page.locator("#status.ready")).to_be_visible(timeout=60_000)
+        assert page.locator("#problems").is_hidden()
+    finally:
+        chapter.write_text(original, encoding="utf-8")
+    expect(sheets.locator("article.chapter").nth(1)).not_to_contain_text("Freshly saved", timeout=10_000)
+
+
+@needs_chromium
+def test_a_broken_yaml_file_shows_its_problem_until_it_is_fixed(server: Server, page: Page) -> None:
+    page.goto(server.url)
+    sheets = page.frame_locator("#frames iframe.current")
+    expect(sheets.locator(".cover-title")).to_have_text("Acting with Integrity", timeout=30_000)
+
+    settings = server.project / "handbook.yaml"
+    original = replace_in(settings, "title: Acting with Integrity", "title: [Acting with Integrity")
+    try:
+        problems = page.locator("#problems")
+        expect(problems).to_be_visible(timeout=10_000)
+        expect(problems).to_contain_text(re.compile(r"handbook\.yaml:\d+: YAML syntax error"))
+        expect(page.locator("#status")).to_contain_text("Build failed")
+        expect(page.locator("#frames.stale")).to_have_count(1)
+        assert server.process.poll() is None, "the server keeps running"
+    finally:
+        settings.write_text(original.replace("title: Acting with Integrity", "title: Acting with Integrity Again"),
+                            encoding="utf-8")
+    expect(page.locator("#problems")).to_be_hidden(timeout=10_000)
+    expect(sheets.locator(".cover-title")).to_have_text("Acting with Integrity Again", timeout=10_000)
+    expect(page.locator("#frames.stale")).to_have_count(0)
+    settings.write_text(original, encoding="utf-8")
+    expect(sheets.locator(".cover-title")).to_have_text("Acting with Integrity", timeout=10_000)
+
+
+# ---------------------------------------------------------------------------------------------------
+# over HTTP
+
+
+@pytest.fixture(scope="module")
+def finance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve-finance") / "project"
+    create_project(root)
+    running = Server(root, "--department", "finance")
+    running.wait_until_ready()
+    yield running
+    running.stop()
+
+
+def test_a_department_edition_is_served_with_its_files(finance: Server) -> None:
+    state = finance.state()
+    assert state["edition"] == "finance" and state["title"] == "Finance Department"
+    assert state["phase"] == "ready", state["problems"]
+    files = {f["name"]: f["url"] for f in state["files"]}
+    assert files["handbook.pdf"].startswith("/finance/handbook.pdf?v=")
+    status, headers, body = get(finance.url, files["handbook.pdf"])
+    assert status == 200 and headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF-")
+    assert [p["name"] for p in state["pictures"]] == [
+        "handbook-1.png", "handbook-2.png", "handbook-3.png", "handbook-4.png", "cards-1.png", "cards-2.png"]
+    status, _, preview = get(finance.url, "/_/preview")
+    assert status == 200
+    assert b"Payments" in preview and b"Finance Department" in preview
+    assert b'rel="stylesheet"' not in preview and b"<base" not in preview, "stylesheets are inlined"
+
+
+def test_it_listens_on_loopback_only_by_default(finance: Server) -> None:
+    assert finance.url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("path", [
+    "/../handbook.yaml", "/%2e%2e/handbook.yaml", "/..%2fhandbook.yaml", "/finance/../../handbook.yaml",
+    "/%2e%2e%2f%2e%2e%2fetc/passwd", "/content/01-gifts-and-hospitality.md", "/finance/.handbook-state.json",
+    "/..\\handbook.yaml", "/%00", "/finance",
+])
+def test_only_files_of_the_output_folder_are_served(finance: Server, path: str) -> None:
+    status, _, body = get(finance.url, path)
+    assert status == 404, path
+    assert b"integrity" not in body.lower()
+
+
+def test_other_host_names_are_refused(finance: Server) -> None:
+    """A DNS-rebinding page cannot read the preview."""
+    assert get(finance.url, "/_/state", host="attacker.example:80")[0] == 403
+    assert get(finance.url, "/_/state", host="localhost")[0] == 200
+
+
+def test_output_file_resolves_inside_the_folder_only(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    (out / "finance").mkdir(parents=True)
+    (out / "finance" / "handbook.pdf").write_bytes(b"%PDF-")
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    (out / "link.txt").symlink_to(tmp_path / "secret.txt")
+    assert output_file(out.resolve(), "/finance/handbook.pdf") == (out / "finance" / "handbook.pdf").resolve()
+    assert output_file(out.resolve(), "/link.txt") is None
+    assert output_file(out.resolve(), "/finance/%2e%2e/%2e%2e/secret.txt") is None
+    assert output_file(out.resolve(), "/") is None
+
+
+def test_an_unknown_department_is_refused_before_serving(tmp_path: Path) -> None:
+    create_project(tmp_path / "p")
+    result = CliRunner().invoke(main, ["--project", str(tmp_path / "p"), "serve", "-d", "nowhere", "--port", "0"])
+    assert result.exit_code == 1
+    assert "no department 'nowhere'" in result.output and "finance" in result.output
+
+
+def test_shell_completion_offers_the_department_slugs(tmp_path: Path) -> None:
+    create_project(tmp_path / "p")
+    env = {**os.environ, "_HANDBOOK_COMPLETE": "bash_complete", "COMP_WORDS": "handbook serve -d f",
+           "COMP_CWORD": "3"}
+    script = Path(sys.executable).parent / "handbook"  # the installed console script: its name picks the variable
+    done = subprocess.run([script], cwd=tmp_path / "p", env=env, capture_output=True, text=True, timeout=30)
+    assert done.stdout.split() == ["plain,finance"], done.stderr
+
+
+# ---------------------------------------------------------------------------------------------------
+# the state behind the page, in process
+
+
+def test_a_failed_pdf_build_is_shown_over_a_current_preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handbook import serve
+    from handbook.builder import BuildReport
+    from handbook.errors import Problem
+
+    root = tmp_path / "p"
+    create_project(root)
+    preview = serve.Preview(root.resolve(), (root / "dist").resolve(), None)
+    assert preview.refresh()
+    assert preview.state["phase"] == "pdf" and b"Gifts and hospitality" in preview.page
+    failed = BuildReport(failed={"organisation-wide": [Problem("content/cards.yaml", 9, "card 4 of 4 (back): "
+                                                               "the text overflows by 3.2 mm")]})
+    monkeypatch.setattr(serve, "build", lambda root, options: failed)
+    preview.pdfs_wanted.clear()  # as the PDF thread does before it builds
+    preview.build_pdfs(preview.generation)
+    assert preview.state["phase"] == "failed"
+    assert preview.state["problems"] == ["content/cards.yaml:9: card 4 of 4 (back): the text overflows by 3.2 mm"]
+    assert preview.state["stale"] is False, "the text is current; only the PDFs failed"
+
+
+def test_a_pdf_build_overtaken_by_a_change_does_not_speak_for_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from handbook import serve
+    from handbook.builder import BuildReport
+
+    root = tmp_path / "p"
+    create_project(root)
+    preview = serve.Preview(root.resolve(), (root / "dist").resolve(), None)
+    preview.refresh()
+    started = preview.generation
+    (root / "handbook.yaml").write_text("title: [broken\n", encoding="utf-8")
+    assert not preview.refresh()
+    monkeypatch.setattr(serve, "build", lambda root, options: BuildReport())
+    preview.pdfs_wanted.clear()
+    preview.build_pdfs(started)
+    assert preview.state["phase"] == "failed" and preview.state["stale"] is True
+    assert any(p.startswith("handbook.yaml:1:") for p in preview.state["problems"])
