@@ -1,0 +1,96 @@
+"""Justified lines of Chinese (and Japanese, Korean) text.
+
+WeasyPrint justifies a line by widening its spaces, and nothing else. A line of Chinese has no
+spaces: ``text-align: justify`` leaves it as it is, and every line ends where its last character
+happens to end — a ragged right edge, most visibly on the lines that Pango's line breaking (UAX #14)
+shortened to keep a closing mark (，。、」）) off the start of the next line. :func:`install` teaches
+WeasyPrint the CSS Text rule for these scripts (``text-justify: auto`` is inter-character there):
+a justified line that holds a CJK character gets its extra width spread evenly between all its
+characters, as letter spacing; every other line is justified at its spaces as before.
+
+The layout itself is unchanged (line breaks, kinsoku, page breaks): only the lines' final
+positions are. This module patches one function of WeasyPrint's inline layout
+(``weasyprint.layout.inline.justify_line``, pinned ``weasyprint>=70,<71`` in pyproject.toml); when
+that function is not there, :func:`install` does nothing and the lines stay ragged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Han (with its radicals, punctuation and extensions), kana, Bopomofo, Hangul, full-width forms.
+CJK = re.compile("[\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f"
+                 "\uff00-\uffef\U00020000-\U0003ffff]")
+
+_installed = False
+
+
+def _text_boxes(box: Any, boxes: Any) -> list[Any]:
+    if isinstance(box, boxes.TextBox):
+        return [box]
+    if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        return [t for child in box.children if child.is_in_normal_flow() for t in _text_boxes(child, boxes)]
+    return []
+
+
+def install() -> bool:
+    """Justify lines holding CJK text between their characters (once per process).
+
+    Returns whether WeasyPrint was patched."""
+    global _installed
+    if _installed:
+        return True
+    try:
+        from weasyprint.formatting_structure import boxes
+        from weasyprint.layout import inline
+        from weasyprint.text.line_break import create_layout
+    except ImportError:  # pragma: no cover - another WeasyPrint
+        log.debug("CJK justification not installed: WeasyPrint's inline layout has moved")
+        return False
+    original = getattr(inline, "justify_line", None)
+    if original is None or not hasattr(inline, "add_word_spacing"):  # pragma: no cover
+        log.debug("CJK justification not installed: no weasyprint.layout.inline.justify_line")
+        return False
+
+    def spread(context: Any, box: Any, spacing: float, x_advance: float) -> float:
+        """Like WeasyPrint's ``add_word_spacing``, with letter spacing after every character."""
+        if isinstance(box, boxes.TextBox):
+            box.position_x += x_advance
+            if box.text:
+                style = box.style.copy()
+                current = style["letter_spacing"]
+                style["letter_spacing"] = (0 if current == "normal" else current) + spacing
+                box.style = style
+                layout = create_layout(box.text, style, context, max_width=None,
+                                       justification_spacing=box.justification_spacing)
+                layout.deactivate()
+                box.pango_layout = layout
+                extra = spacing * len(box.text)
+                box.width += extra
+                x_advance += extra
+        elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+            box.position_x += x_advance
+            before = x_advance
+            for child in box.children:
+                if child.is_in_normal_flow():
+                    x_advance = spread(context, child, spacing, x_advance)
+            box.width += x_advance - before
+        else:  # an image, an inline block: moved along
+            box.translate(x_advance, 0)
+        return x_advance
+
+    def justify_line(context: Any, line: Any, extra_width: float) -> None:
+        texts = _text_boxes(line, boxes)
+        characters = sum(len(t.text) for t in texts)
+        if characters and any(CJK.search(t.text) for t in texts):
+            spread(context, line, extra_width / characters, 0)
+        else:
+            original(context, line, extra_width)
+
+    inline.justify_line = justify_line
+    _installed = True
+    return True
