@@ -10,7 +10,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP_APT   := $(VENV)/.apt-$(shell cat apt-packages.txt | cksum | cut -d' ' -f1)
 STAMP_PIP   := $(VENV)/.pip-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: build test lint check clean setup pictures bench
+.PHONY: build test lint check clean setup pictures bench starter
 
 build: setup
 	$(BIN)/handbook build
@@ -27,6 +27,20 @@ check: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# The README's page pictures (docs/img/), drawn by `handbook build --png` from the example project.
+pictures: setup
+	$(BIN)/handbook build --png --only handbook --only cards
+	cp dist/handbook-1.png docs/img/cover.png
+	cp dist/handbook-4.png docs/img/chapter.png
+	cp dist/cards-1.png docs/img/cards-fronts.png
+	cp dist/cards-2.png docs/img/cards-backs.png
+
+# `handbook init` copies the theme from the package (handbook/starter/): refresh it from templates/ and
+# styles/, the source of truth, after changing them (tests/test_init.py fails until then).
+starter:
+	rm -rf handbook/starter/templates handbook/starter/styles
+	cp -R templates styles handbook/starter/
 
 setup: $(STAMP_APT) $(STAMP_PIP)
 

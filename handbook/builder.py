@@ -7,10 +7,12 @@ outputs are written atomically, and an output whose inputs did not change is not
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache
+from . import cache, glyphs
 from .errors import ConfigError, HandbookError, Problem, RenderError
 from .model import Edition
 from .output import atomic_write
@@ -36,17 +38,22 @@ class BuildOptions:
     save_html: bool = False  # also write <name>.print.html, the exact HTML given to WeasyPrint
     only: tuple[str, ...] = DOCUMENTS  # which documents
     departments: tuple[str, ...] | None = None  # None: the organisation-wide edition and every department
+    organisation: bool = False  # with departments: the organisation-wide edition too (departments=() for it alone)
     strict: bool = False  # warnings are errors
     allow_remote: bool = False  # https images
     max_pages: int = 500  # per document
     max_seconds: float = 300.0  # per edition: templates and layout
     jobs: int = 1  # worker processes
     force: bool = False  # rebuild even what is up to date
+    print_shop: bool = False  # also handbook-print-shop.pdf (bleed, crop marks, boxes)
+    booklet: bool = False  # also booklet.pdf (two up, saddle-stitch order)
+    pdf_variant: str | None = None  # pdf/a-3b | pdf/ua-1 | pdf/x-4 (else the edition's setting)
 
     def output_key(self) -> dict[str, object]:
         """The options that change what is written."""
         return {"save_html": self.save_html, "allow_remote": self.allow_remote, "strict": self.strict,
-                "max_pages": self.max_pages}
+                "max_pages": self.max_pages, "print_shop": self.print_shop, "booklet": self.booklet,
+                "pdf_variant": self.pdf_variant}
 
 
 @dataclass
@@ -132,6 +139,7 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
     out_dir = edition_out_dir(out, edition.slug)
     state = cache.State.read(out_dir)
     try:
+        glyphs.require(edition)  # a character no configured font has: named, before WeasyPrint draws a box
         for job in documents.jobs(edition, tuple(keys)):
             start = time.perf_counter()
             with time_limit(options.max_seconds, edition.name):
@@ -154,7 +162,10 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
         if exc.problems and exc.message:
             result.errors.append(Problem(edition.name, None, exc.message))
     finally:
-        state.write()
+        try:
+            state.write()
+        except HandbookError as exc:  # the output folder cannot be written
+            result.errors += list(exc.problems) or [Problem(edition.name, None, exc.message)]
     return result
 
 
@@ -172,6 +183,8 @@ def _plan(root: Path, out: Path, options: BuildOptions
             raise ConfigError(f"no department '{unknown[0]}' (departments/{unknown[0]}/ does not exist); "
                               f"known: {', '.join(folders) or 'none'}")
         slugs: list[str | None] = list(dict.fromkeys(options.departments))
+        if options.organisation:
+            slugs.insert(0, None)
     else:
         slugs = [None, *folders]
     env = cache.environment_key(options.output_key())
@@ -193,6 +206,17 @@ def _plan(root: Path, out: Path, options: BuildOptions
 
 
 Progress = Callable[[int, int, str], None]
+
+
+def _die_with_parent(parent: int | None) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def build(root: Path, options: BuildOptions = BuildOptions(),
@@ -237,7 +261,8 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
             collect(build_edition(edition, out, options, todo[edition.slug]))
         return result
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(os.getpid(),)) as pool:
         pending: dict[Future[EditionResult], Edition] = {
             pool.submit(_worker_build, e, out, options, todo[e.slug]): e for e in editions}
         while pending:
@@ -246,6 +271,9 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
                 edition = pending.pop(future)
                 try:
                     collect(future.result())
+                except HandbookError as exc:  # a user error raised outside build_edition's own handling
+                    collect(EditionResult(edition.name, errors=list(exc.problems) or [
+                        Problem(edition.name, None, exc.message)]))
                 except Exception as exc:  # a bug in a worker: report it, keep the others going
                     log.error("%s: internal error", edition.name, exc_info=exc)
                     collect(EditionResult(edition.name, errors=[Problem(
@@ -253,9 +281,14 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     return result
 
 
-def _init_worker() -> None:
-    """Workers import WeasyPrint once and keep its font configuration for every edition."""
+def _init_worker(parent: int | None = None) -> None:
+    """Workers import WeasyPrint once and keep its font configuration for every edition.
+
+    A worker dies with the build that started it: killed mid-build, the build leaves no worker
+    behind to overwrite outputs later.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
     from . import pdf
 
     pdf.font_config()

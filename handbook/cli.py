@@ -6,6 +6,7 @@ WeasyPrint is imported only when something is rendered, so ``--help`` and ``--ve
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from .errors import HandbookError, Problem
 
 
 class Context:
-    def __init__(self, project: Path | None, debug: bool) -> None:
+    def __init__(self, project: Path | None, debug: bool, quiet: bool = False, verbose: bool = False) -> None:
         self.project_arg = project
         self.debug = debug
+        self.quiet = quiet
+        self.verbose = verbose
 
     @property
     def root(self) -> Path:
@@ -32,6 +35,17 @@ def _problem_lines(problems: list[Problem]) -> None:
     for p in problems:
         color = "yellow" if not p.is_error else "red"
         click.secho(str(p), fg=color, err=True)
+
+
+def _complete_departments(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for --department: the project's department folders."""
+    from .project import find_project, list_departments
+
+    try:
+        root = find_project(ctx.find_root().params.get("project"))
+        return [f.name for f in list_departments(root) if f.name.startswith(incomplete)]
+    except Exception:  # completion must never fail loudly
+        return []
 
 
 class HandbookGroup(click.Group):
@@ -51,18 +65,26 @@ class HandbookGroup(click.Group):
 @click.option("--project", "-p", type=click.Path(file_okay=False, path_type=Path),
               help="The project folder (default: the one holding handbook.yaml, here or above).")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems and summaries.")
+@click.option("--verbose", "-v", is_flag=True, help="Say more: outputs that are up to date, and what each step did.")
 @click.pass_context
-def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, verbose: bool) -> None:
     """Printable integrity handbooks, pocket cards and department editions.
 
     \b
     Examples:
+      handbook init my-handbook           # a new project that builds at once
       handbook build                      # every edition into dist/
-      handbook build --department finance --only cards
+      handbook build --department finance --only cards --png
+      handbook serve -d finance           # live preview on http://127.0.0.1:8000
       handbook check --strict
+      handbook departments
+      handbook new-department audit-office --name "Audit Office"
+      handbook preflight dist/handbook-print-shop.pdf
     """
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(name)s: %(message)s")
-    ctx.obj = Context(project, debug)
+    level = logging.DEBUG if debug else logging.INFO if verbose and not quiet else logging.WARNING
+    logging.basicConfig(level=level, format="%(name)s: %(message)s")
+    ctx.obj = Context(project, debug, quiet, verbose)
 
 
 @main.command()
@@ -72,18 +94,26 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
 @click.option("--only", type=click.Choice(["handbook", "cards"]), multiple=True,
               help="Build only these documents (repeatable).")
 @click.option("--department", "-d", "departments", multiple=True, metavar="SLUG",
-              help="Build only this department's edition (repeatable).")
+              shell_complete=_complete_departments, help="Build only this department's edition (repeatable).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--allow-remote", is_flag=True, help="Allow https images (nothing remote is fetched otherwise).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the number of CPUs).")
 @click.option("--force", "-f", is_flag=True, help="Rebuild everything, even what is up to date.")
+@click.option("--print", "print_shop", is_flag=True,
+              help="Also write handbook-print-shop.pdf: bleed, crop marks, TrimBox/BleedBox.")
+@click.option("--booklet", is_flag=True, help="Also write booklet.pdf: two pages up, saddle-stitch order.")
+@click.option("--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/ua-1", "pdf/x-4"]),
+              help="Archive (pdf/a-3b), accessible (pdf/ua-1) or print-shop (pdf/x-4) PDFs.")
+@click.option("--png", is_flag=True,
+              help="Also write page pictures: handbook-1.png... (first pages), cards-1.png, cards-2.png.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also list the outputs that are up to date.")
 @click.pass_obj
 def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...],
           departments: tuple[str, ...], strict: bool, allow_remote: bool, jobs: int | None,
-          force: bool, quiet: bool, verbose: bool) -> None:
+          force: bool, print_shop: bool, booklet: bool, pdf_variant: str | None, quiet: bool,
+          verbose: bool, png: bool = False) -> None:
     """Build the handbook and cards of every edition.
 
     \b
@@ -91,6 +121,7 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
       handbook build
       handbook build --out public --save-html
       handbook build -d finance -d procurement
+      handbook build --png                # and PNG pictures of the first pages
     """
     import os
 
@@ -100,9 +131,16 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
 
     options = BuildOptions(out=out, save_html=save_html, only=only or DOCUMENTS,
                            departments=departments or None, strict=strict, allow_remote=allow_remote,
-                           jobs=jobs or os.cpu_count() or 1, force=force)
-    with Reporter(quiet=quiet, verbose=verbose) as reporter:
+                           jobs=jobs or os.cpu_count() or 1, force=force, print_shop=print_shop,
+                           booklet=booklet, pdf_variant=pdf_variant)
+    with Reporter(quiet=quiet or obj.quiet, verbose=verbose or obj.verbose) as reporter:
         report = run_build(obj.root, options, reporter.output, reporter.progress)
+        if png:
+            from .pictures import pictures_for
+
+            for picture in pictures_for(report.outputs, force=force):
+                report.outputs.append(picture)
+                reporter.output(picture)
     _problem_lines(list(dict.fromkeys(report.warnings)))
     for _name, problems in report.failed.items():
         _problem_lines(problems)
@@ -135,6 +173,27 @@ def check(obj: Context, strict: bool) -> None:
     warnings = len(result.problems)
     click.secho(f"{len(result.editions)} edition{'s' if len(result.editions) != 1 else ''} checked: no errors"
                 + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""), fg="green")
+
+
+@main.command()
+@click.argument("pdf_file", metavar="PDF", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--min-dpi", type=float, default=300, show_default=True, help="Lowest image resolution allowed.")
+def preflight(pdf_file: Path, min_dpi: float) -> None:
+    """Check a PDF as a print shop would: boxes, fonts, image resolution, RGB in PDF/X, alt text.
+
+    \b
+    Example:
+      handbook preflight dist/handbook-print-shop.pdf
+    """
+    from .preflight import preflight as run_preflight
+
+    report = run_preflight(pdf_file, min_dpi=min_dpi)
+    colors = {"fail": "red", "warn": "yellow", "info": None}
+    for finding in report.findings:
+        click.secho(str(finding), fg=colors[finding.severity])
+    if report.failed:
+        raise HandbookError(f"{pdf_file}: preflight failed")
+    click.secho(f"{pdf_file}: preflight passed", fg="green")
 
 
 @main.command("departments")
@@ -176,6 +235,65 @@ def new_department(obj: Context, slug: str, name: str) -> None:
 
     folder = create(obj.root, slug, name)
     click.echo(f"created {_rel(folder / 'department.yaml')}; build it with: handbook build -d {slug}")
+
+
+@main.command()
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def init(obj: Context, folder: Path) -> None:
+    """Create a new project in DIR: settings, three chapters, cards, the theme, one department.
+
+    It builds into PDFs at once.
+
+    \b
+    Examples:
+      handbook init my-handbook
+      handbook init .                     # here (an empty folder, or one without these files)
+    """
+    from .newproject import create_project
+
+    files = create_project(folder)
+    click.secho(f"created {len(files)} files in {_rel(folder)}/", fg="green")
+    if not obj.quiet:
+        cd = "" if folder.resolve() == Path.cwd().resolve() else f"  cd {_rel(folder)}\n"
+        click.echo(f"next:\n{cd}  handbook build       # PDFs into dist/\n"
+                   "  handbook serve       # live preview in your browser")
+
+
+@main.command()
+@click.option("--department", "-d", metavar="SLUG", shell_complete=_complete_departments,
+              help="Preview this department's edition.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="The port (0: any free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; 0.0.0.0 shows the preview to your network.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: dist/ in the project).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in your web browser.")
+@click.pass_obj
+def serve(obj: Context, department: str | None, port: int, host: str, out: Path | None,
+          open_browser: bool) -> None:
+    """Preview an edition in the browser; it rebuilds and reloads on every save.
+
+    \b
+    Examples:
+      handbook serve                      # http://127.0.0.1:8000
+      handbook serve -d finance --port 8080 --open
+    """
+    from .serve import serve as run_serve
+
+    colors = {"start": "green", "ok": "green", "warn": "yellow", "error": "red"}
+
+    def say(message: str, kind: str) -> None:
+        if obj.quiet and kind in ("info", "ok"):
+            return
+        stamp = click.style(time.strftime("%H:%M:%S"), dim=True)
+        click.echo(f"{stamp} {click.style(message, fg=colors.get(kind))}", err=kind == "error")
+
+    try:
+        run_serve(obj.root, slug=department, host=host, port=port, out=out, open_browser=open_browser, say=say)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 def _rel(path: Path) -> str:

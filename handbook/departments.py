@@ -57,8 +57,12 @@ def overview(edition: Edition) -> Overview:
     if excluded:
         parts.append(f"excludes {len(excluded)} chapter{'s' if len(excluded) != 1 else ''}")
     own = sorted((folder / "content").glob("*.md")) if (folder / "content").is_dir() else []
-    if own:
-        parts.append(f"{len(own)} extra chapter{'s' if len(own) != 1 else ''}")
+    project = {p.stem for p in (edition.root / "content").glob("*.md")}
+    replaced = sum(p.stem in project for p in own)  # a chapter with a project chapter's file name replaces it
+    if len(own) > replaced:
+        parts.append(f"{len(own) - replaced} extra chapter{'s' if len(own) - replaced != 1 else ''}")
+    if replaced:
+        parts.append(f"replaces {replaced} chapter{'s' if replaced != 1 else ''}")
     if (folder / "content" / "cards.yaml").is_file():
         parts.append("cards")
     if (folder / "templates").is_dir():

@@ -25,10 +25,13 @@ from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
+from . import cjk
 from .content import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules, data_url_refused, image_data_too_large
 from .errors import HandbookError, Problem, RenderError, ResourceError
 
 log = logging.getLogger(__name__)
+
+cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces only
 
 _FONT_CONFIG: FontConfiguration | None = None
 MM = 72 / 25.4  # PDF points per millimetre

@@ -627,7 +627,7 @@ def test_departments_lists_slug_name_and_overrides() -> None:
     for head, detail in zip(lines[::2], lines[1::2], strict=True):
         slug, name = head.split(maxsplit=1)
         by_slug[slug] = (name.strip(), detail.strip())
-    assert set(by_slug) == {"finance", "procurement", "production-safety"}
+    assert set(by_slug) == {"discipline-inspection", "finance", "procurement", "production-safety"}
     name, detail = by_slug["finance"]
     assert name == "Finance Department"
     assert "settings: colors, contact, subtitle" in detail and "logo" in detail and "1 extra chapter" in detail
