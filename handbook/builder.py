@@ -132,7 +132,7 @@ def _extra_inputs(edition: Edition, fetched: list[Path]) -> list[str]:
 
 
 def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str]) -> EditionResult:
-    """Render and write the documents in ``keys`` (document -> input key) of one edition."""
+    """Render and write the documents in ``keys`` (document -> base key, taken before the build)."""
     from . import documents  # imports WeasyPrint: only when something is rendered
 
     result = EditionResult(edition.name)
@@ -155,8 +155,9 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
                 result.outputs.append(Output(out_dir / name, pages, len(job_result.files[name]), elapsed,
                                              edition.name))
             if job_result.files:
-                state.record(job.document, keys[job.document], job_result.files,
-                             _extra_inputs(edition, job_result.fetched))
+                extra = _extra_inputs(edition, job_result.fetched)
+                state.record(job.document, cache.edition_key(edition.root, keys[job.document], extra),
+                             job_result.files, extra)
     except HandbookError as exc:
         result.errors = list(exc.problems) or [Problem(edition.name, None, exc.message)]
         if exc.problems and exc.message:
@@ -167,10 +168,6 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
         except HandbookError as exc:  # the output folder cannot be written
             result.errors += list(exc.problems) or [Problem(edition.name, None, exc.message)]
     return result
-
-
-def _worker_build(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str]) -> EditionResult:
-    return build_edition(edition, out, options, keys)
 
 
 def _plan(root: Path, out: Path, options: BuildOptions
@@ -194,14 +191,14 @@ def _plan(root: Path, out: Path, options: BuildOptions
         out_dir = edition_out_dir(out, slug)
         state = cache.State.read(out_dir)
         for document in options.only:
-            key = cache.edition_key(root, slug, document, env, state.extra(document))
-            if not options.force and state.up_to_date(document, key):
+            base = cache.base_key(root, slug, document, env)
+            if not options.force and state.up_to_date(document, cache.edition_key(root, base, state.extra(document))):
                 for name in state.outputs(document):
                     path = out_dir / name
                     fresh.append(Output(path, None, path.stat().st_size, 0.0, slug or "organisation-wide",
                                         "up to date"))
             else:
-                todo.setdefault(slug, {})[document] = key
+                todo.setdefault(slug, {})[document] = base
     return todo, fresh
 
 
@@ -264,7 +261,7 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                              initargs=(os.getpid(),)) as pool:
         pending: dict[Future[EditionResult], Edition] = {
-            pool.submit(_worker_build, e, out, options, todo[e.slug]): e for e in editions}
+            pool.submit(build_edition, e, out, options, todo[e.slug]): e for e in editions}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:

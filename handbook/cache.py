@@ -82,10 +82,19 @@ def input_files(root: Path, slug: str | None) -> list[Path]:
     return files
 
 
-def edition_key(root: Path, slug: str | None, document: str, env: str, extra: Iterable[str] = ()) -> str:
+def base_key(root: Path, slug: str | None, document: str, env: str) -> str:
+    """The key over an edition's known inputs, taken before it is built."""
     h = hashlib.sha256(f"{env}\0{slug}\0{document}\n".encode())
-    for path in [*input_files(root, slug), *(root / p for p in sorted(extra))]:
+    for path in input_files(root, slug):
         h.update(f"{path.relative_to(root).as_posix()}\0{file_digest(path)}\n".encode())
+    return h.hexdigest()
+
+
+def edition_key(root: Path, base: str, extra: Iterable[str] = ()) -> str:
+    """The full key: the base key and the other files WeasyPrint read (known once it has run)."""
+    h = hashlib.sha256(base.encode())
+    for name in sorted(extra):
+        h.update(f"{name}\0{file_digest(root / name)}\n".encode())
     return h.hexdigest()
 
 
