@@ -29,6 +29,16 @@ class JobResult:
     warnings: list[Problem] = field(default_factory=list)
     fetched: list[Path] = field(default_factory=list)  # files WeasyPrint read
 
+    def add_pdf(self, name: str, data: bytes, rendered: pdf.Rendered, html: str, save_html: bool) -> None:
+        """A rendered PDF, and (``--save-html``) the exact HTML it was made from."""
+        self.files[f"{name}.pdf"] = data
+        self.reported[f"{name}.pdf"] = rendered.pages
+        if save_html:
+            self.files[f"{name}.print.html"] = html
+            self.reported[f"{name}.print.html"] = None
+        self.warnings += rendered.warnings
+        self.fetched += rendered.fetched
+
 
 class Job(Protocol):
     document: str
@@ -149,18 +159,12 @@ class HandbookJob:
                 return (*base, pdf.bleed_box(bleed)) if shop else base
 
             data, rendered = render_pdf(html, edition, out_dir, name, options, finishers)
-            result.files[f"{name}.pdf"] = data
-            result.reported[f"{name}.pdf"] = rendered.pages
+            result.add_pdf(name, data, rendered, html, options.save_html)
             if name == "handbook":
                 result.files["handbook.html"] = handbook_html(edition, target="web", out_dir=out_dir)
                 result.reported["handbook.html"] = None
                 if options.booklet:
                     booklet(edition, data, result)
-            if options.save_html:
-                result.files[f"{name}.print.html"] = html
-                result.reported[f"{name}.print.html"] = None
-            result.warnings += rendered.warnings
-            result.fetched += rendered.fetched
         return result
 
 
@@ -189,11 +193,7 @@ class CardsJob:
     def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
         result = JobResult()
         for layout in ("sheets", "shop"):
-            part = CardLayout(layout).run(edition, out_dir, options)
-            result.files.update(part.files)
-            result.reported.update(part.reported)
-            result.warnings += part.warnings
-            result.fetched += part.fetched
+            CardLayout(layout).render(edition, out_dir, options, result)
         return result
 
 
@@ -204,10 +204,10 @@ class CardLayout:
         self.layout = layout
         self.name = "cards" if layout == "sheets" else "cards-print-shop"
 
-    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
-        result = JobResult()
+    def render(self, edition: Edition, out_dir: Path, options: BuildOptions, result: JobResult) -> None:
+        """Lay the cards out, shrinking text that does not fit, and add the PDF to ``result``."""
         if not edition.deck.cards:
-            return result
+            return
         scale: dict[tuple[int, str], float] = {}
         while True:
             html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale,
@@ -241,14 +241,7 @@ class CardLayout:
 
             shop = ShopPage(*edition.deck.size)
             finishers = (pdf.viewer_preferences(), pdf.page_boxes(shop.trim_box, shop.bleed))
-        result.files[f"{self.name}.pdf"] = write(rendered, edition, options, finishers)
-        result.reported[f"{self.name}.pdf"] = rendered.pages
-        if options.save_html:
-            result.files[f"{self.name}.print.html"] = html
-            result.reported[f"{self.name}.print.html"] = None
-        result.warnings += rendered.warnings
-        result.fetched += rendered.fetched
-        return result
+        result.add_pdf(self.name, write(rendered, edition, options, finishers), rendered, html, options.save_html)
 
 
 def _line(source: str) -> int | None:
