@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cache, glyphs
-from .errors import ConfigError, HandbookError, Problem, RenderError
+from .errors import ConfigError, HandbookError, Problem, RenderError, TimeLimitExpired
 from .model import Edition
 from .output import atomic_write
 from .project import list_departments, load_project
@@ -106,13 +106,15 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise RenderError(f"{what}: stopped after {seconds:g} s (the limit per edition); "
-                          "a template may loop for ever, or the content is far too long")
+        raise TimeLimitExpired(f"{what}: stopped after {seconds:g} s (the limit per edition); "
+                               "a template may loop for ever, or the content is far too long")
 
     old = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except TimeLimitExpired as exc:
+        raise RenderError(exc.message, exc.problems) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)

@@ -77,6 +77,16 @@ class TemplateError(HandbookError):
     """A Jinja template failed to load or render."""
 
 
+class TimeLimitExpired(BaseException):
+    """An edition's time ran out. A BaseException, so that no ``except Exception`` inside WeasyPrint or
+    Jinja swallows it; :func:`handbook.builder.time_limit` turns it into a :class:`RenderError`."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = tuple(problems)
+
+
 class RenderError(HandbookError):
     """WeasyPrint could not turn the HTML into a PDF, or the result broke a limit."""
 

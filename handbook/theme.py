@@ -20,9 +20,10 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import jinja2
+import jinja2.debug
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import HandbookError, Problem, TemplateError, display_path
+from .errors import Problem, TemplateError, TimeLimitExpired, display_path
 
 MONTHS = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -180,14 +181,15 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
     except (TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as exc:
         where, line = template_location(exc, root)
         raise TemplateError("", [Problem(where, line, f"template error: {exc}")]) from exc
-    except HandbookError as exc:
-        # The time limit (builder.time_limit) stopped a template that loops for ever: say where.
+    except TimeLimitExpired as exc:
+        # The edition's time limit (builder.time_limit) stopped a template that loops for ever: say where.
         if exc.problems:
             raise
-        where, line = template_location(exc, root)
+        # Not an Exception, so Jinja did not map the traceback to template lines: do it here.
+        where, line = template_location(jinja2.debug.rewrite_traceback_stack(), root)
         if where == "templates":
             raise
-        raise type(exc)(exc.message, [Problem(where, line, "time ran out while rendering this template "
-                                                     "(does it loop for ever?)")]) from exc
+        raise TimeLimitExpired(exc.message, [Problem(where, line, "time ran out while rendering this template "
+                                                                  "(does it loop for ever?)")]) from exc
     finally:
         _deadline.at = outer
