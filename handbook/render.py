@@ -8,6 +8,7 @@ linked, never inlined, so they too go through the project-only fetcher.
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import mimetypes
 import os
 import re
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 
@@ -174,19 +176,26 @@ def handbook_html(edition: Edition, *, target: str, out_dir: Path, options: Prin
 _SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
 
+def data_url(path: Path) -> str:
+    """A file as a ``data:`` URL."""
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def local_file(url: str, base: Path, root: Path) -> Path | None:
+    """A relative URL written in ``base`` -> the project file it names (None: not a file inside ``root``)."""
+    if url.startswith(("data:", "#")) or ":" in url.split("/")[0]:
+        return None
+    path = (base / unquote(url.split("?")[0].split("#")[0])).resolve()
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
+
+
 def inline_images(html: str, root: Path) -> str:
     """Project images -> data: URLs, so the web page stands alone."""
 
     def repl(m: re.Match[str]) -> str:
-        url = m[2]
-        if ":" in url.split("/")[0]:
-            return m[0]
-        path = (root / url).resolve()
-        if not path.is_relative_to(root.resolve()) or not path.is_file():
-            return m[0]
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        data = base64.b64encode(path.read_bytes()).decode()
-        return f"{m[1]}data:{mime};base64,{data}{m[3]}"
+        path = local_file(html_lib.unescape(m[2]), root, root)
+        return f"{m[1]}{data_url(path)}{m[3]}" if path else m[0]
 
     return _SRC.sub(repl, html)
 

@@ -20,7 +20,6 @@ SIGTERM); a broken file only puts its problems on the page.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -247,31 +246,18 @@ SHEETS_CSS = """
 """
 
 
-def _data_url(path: Path) -> str:
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def _inside(path: Path, root: Path) -> Path | None:
-    resolved = path.resolve()
-    return resolved if resolved.is_relative_to(root) and resolved.is_file() else None
-
-
 def _inline_stylesheet(tag: re.Match[str], root: Path) -> str:
+    from .render import data_url, local_file
+
     href = _HREF.search(tag[0])
-    if not href or ":" in href[1].split("/")[0]:
-        return ""
-    path = _inside(root / unquote(href[1].split("?")[0].split("#")[0]), root)
+    path = local_file(href[1], root, root) if href else None
     if path is None:
         return ""
     css = path.read_text(encoding="utf-8", errors="replace")
 
     def url(m: re.Match[str]) -> str:
-        target = m[2].strip()
-        if target.startswith(("data:", "#")) or ":" in target.split("/")[0]:
-            return m[0]
-        found = _inside(path.parent / unquote(target.split("?")[0].split("#")[0]), root)
-        return f'url("{_data_url(found)}")' if found else m[0]
+        found = local_file(m[2].strip(), path.parent, root)
+        return f'url("{data_url(found)}")' if found else m[0]
 
     return f"<style>\n{_CSS_URL.sub(url, css)}\n</style>"
 
