@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, chapter
+from conftest import REPO, chapter, make_project
 
 from handbook.content import AssetRules, load_chapter, split_front_matter
 from handbook.errors import Problem
@@ -178,3 +178,21 @@ def test_markdown_emphasis_and_smart_quotes(scratch) -> None:
     assert ch is not None
     assert "<em>careful</em>" in ch.html
     assert "“honest”" in ch.html
+
+
+def test_the_web_page_inlines_an_image_whose_name_has_spaces(tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from handbook.render import handbook_html
+
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 60)).save(buffer, "PNG")
+    root = make_project(tmp_path / "p", {"content": {
+        "03-photo.md": chapter("Photo", "![A desk](my%20desk%20photo.png)"),
+        "my desk photo.png": buffer.getvalue()}})
+    edition = load_project(root).editions[0]
+    page = handbook_html(edition, target="web", out_dir=root / "dist")
+    assert 'alt="A desk"' in page
+    assert "data:image/png;base64," in page and "my%20desk" not in page

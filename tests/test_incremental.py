@@ -96,7 +96,8 @@ def test_settings_change_rebuilds_every_edition(project: Path) -> None:
 
 
 def test_a_department_change_rebuilds_that_department_only(project: Path) -> None:
-    others = {p: p.read_bytes() for p in [project / "dist" / "handbook.pdf", project / "dist" / "beta" / "handbook.pdf"]}
+    paths = [project / "dist" / "handbook.pdf", project / "dist" / "beta" / "handbook.pdf"]
+    others = {p: p.read_bytes() for p in paths}
     (project / "departments" / "alpha" / "department.yaml").write_text("name: Alpha Unit Renamed\n")
     assert rebuilt(project) == {"alpha"}
     assert "Alpha Unit Renamed" in pdftotext(project / "dist" / "alpha" / "handbook.pdf")
