@@ -8,9 +8,9 @@ BIN         := $(VENV)/bin
 APT_PACKAGES := $(shell grep -v '^\s*\#' apt-packages.txt)
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP_APT   := $(VENV)/.apt-$(shell cat apt-packages.txt | cksum | cut -d' ' -f1)
-STAMP_PIP   := $(VENV)/.pip-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
+STAMP_PIP   := $(VENV)/.pip-$(shell cat constraints.txt pyproject.toml setup.py | cksum | cut -d' ' -f1)
 
-.PHONY: build test lint check clean setup pictures bench starter
+.PHONY: build test lint check clean setup pictures bench
 
 build: setup
 	$(BIN)/handbook build
@@ -36,12 +36,6 @@ pictures: setup
 	cp dist/cards-1.png docs/img/cards-fronts.png
 	cp dist/cards-2.png docs/img/cards-backs.png
 
-# `handbook init` copies the theme from the package (handbook/starter/): refresh it from templates/ and
-# styles/, the source of truth, after changing them (tests/test_init.py fails until then).
-starter:
-	rm -rf handbook/starter/templates handbook/starter/styles
-	cp -R templates styles handbook/starter/
-
 setup: $(STAMP_APT) $(STAMP_PIP)
 
 $(STAMP_APT): apt-packages.txt
@@ -52,7 +46,7 @@ $(STAMP_APT): apt-packages.txt
 	fi
 	@mkdir -p $(VENV) && rm -f $(VENV)/.apt-* && touch $@
 
-$(STAMP_PIP): constraints.txt pyproject.toml
+$(STAMP_PIP): constraints.txt pyproject.toml setup.py
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'

@@ -1,9 +1,9 @@
 """``handbook init DIR``: a new project from the starter files shipped inside the package.
 
 The starter (``handbook/starter/``, package data) is a small complete project: handbook.yaml, three
-chapters, a deck of cards, one department, and a copy of the repository's ``templates/`` and
-``styles/``. The repository's folders are the source of truth: ``make starter`` copies them into
-the package, and a test fails when the two differ.
+chapters, a deck of cards, one department; its theme is the repository's ``templates/`` and
+``styles/``: a wheel carries them in ``handbook/starter/`` (setup.py copies them at build time), a
+checkout reads them where they are.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
+THEME = ("templates", "styles")  # in the wheel's starter; in a checkout, the repository's own
 RENAMED = {"gitignore": ".gitignore"}  # dotfiles are not package data; they are renamed on the way out
 
 
@@ -32,7 +33,12 @@ def starter_files() -> list[tuple[str, Traversable]]:
             else:
                 found.append((prefix + RENAMED.get(entry.name, entry.name), entry))
 
-    walk(resources.files("handbook") / "starter", "")
+    starter = resources.files("handbook") / "starter"
+    walk(starter, "")
+    checkout = Path(__file__).resolve().parent.parent
+    for part in THEME:
+        if not (starter / part).is_dir() and (checkout / part).is_dir():  # a checkout, not a wheel
+            walk(checkout / part, f"{part}/")
     return sorted(found, key=lambda item: item[0])
 
 
