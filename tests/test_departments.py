@@ -8,7 +8,6 @@ restricted to the documents and departments a test needs, so the module stays fa
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import MINIMAL_SETTINGS, REPO, chapter, page_texts, pdftotext, write_tree
+from conftest import make_project as scratch_project
 from pypdf import PdfReader
 
 from handbook.builder import BuildOptions, BuildReport, build
@@ -35,13 +35,7 @@ PROJECT_PRIMARY, PROJECT_ACCENT = "#7a1f1f", "#b8862b"  # the defaults; MINIMAL_
 def make_project(root: Path, spec: dict[str, Any] | None = None, *, settings: str = MINIMAL_SETTINGS,
                  third: bool = True) -> Path:
     """A small project at ``root``: the repository's theme, four chapters (00 unnumbered, 01-03)."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(REPO / "templates", root / "templates", dirs_exist_ok=True)
-    shutil.copytree(REPO / "styles", root / "styles", dirs_exist_ok=True)
-    (root / "handbook.yaml").write_text(settings, encoding="utf-8")
     content = {
-        "00-introduction.md": chapter("Introduction", "Opening words.", numbered="false",
-                                      short_title="Intro"),
         "01-first-point.md": chapter("First point", "Body of the first point.",
                                      summary="The first summary.", reminder="First reminder."),
         "02-second-point.md": chapter("Second point", "Body of the second point.",
@@ -50,7 +44,7 @@ def make_project(root: Path, spec: dict[str, Any] | None = None, *, settings: st
     if third:
         content["03-third-point.md"] = chapter("Third point", "Body of the third point.",
                                                summary="The third summary.", reminder="Third reminder.")
-    write_tree(root, {"content": content})
+    scratch_project(root, {"content": content}, settings=settings)
     if spec:
         write_tree(root, spec)
     return root
