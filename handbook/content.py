@@ -15,6 +15,7 @@ import functools
 import html as html_lib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -312,12 +313,22 @@ def _markdown() -> MarkdownIt:
     return md
 
 
-def _sanitize(html: str, base_dir: Path, rules: AssetRules) -> str:
+Resolver = Callable[[str], tuple[str | None, str | None]]
+
+
+def _resolver(base_dir: Path, rules: AssetRules) -> Resolver:
+    """resolve_asset for one document, remembered: each image is checked (and its header read) once."""
+    return functools.lru_cache(maxsize=None)(lambda url: resolve_asset(url, base_dir, rules))
+
+
+def _sanitize(html: str, base_dir: Path, rules: AssetRules, resolve: Resolver | None = None) -> str:
+    resolve = resolve or _resolver(base_dir, rules)
+
     def keep(element: str, attribute: str, value: str) -> str | None:
         if attribute.startswith("on"):
             return None
         if element == "img" and attribute == "src":
-            resolved, _ = resolve_asset(value, base_dir, rules)
+            resolved, _ = resolve(value)
             return resolved
         if element == "a" and attribute == "href":
             return None if link_refused(value, base_dir, rules) else internal_link(value)
@@ -348,9 +359,10 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     tokens = md.parse(text, env)
     problems: list[Problem] = []
     plain: list[str] = []
+    resolve = _resolver(base_dir, rules)
 
     def check(url: str, line: int) -> None:
-        _, why = resolve_asset(url, base_dir, rules)
+        _, why = resolve(url)
         if why:
             problems.append(Problem(source, line, why))
 
@@ -384,7 +396,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
         if tok.type == "inline":
             plain.append("\n")
     html = md.renderer.render(tokens, md.options, env)
-    return _sanitize(html, base_dir, rules), "".join(plain), problems
+    return _sanitize(html, base_dir, rules, resolve), "".join(plain), problems
 
 
 def render_inline(text: str, rules: AssetRules, base_dir: Path) -> str:
