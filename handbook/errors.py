@@ -98,10 +98,3 @@ class ResourceError(RenderError):
 class OutputError(HandbookError):
     """An output file could not be written (a read-only folder, a full disk, a file in the way)."""
 
-
-def raise_if_errors(problems: Iterable[Problem], kind: type[HandbookError], summary: str) -> None:
-    """Raise ``kind`` carrying every error (warnings are returned to the caller separately)."""
-    errors = sorted(p for p in problems if p.is_error)
-    if errors:
-        n = len(errors)
-        raise kind(f"{summary}: {n} error{'s' if n != 1 else ''}", errors)
