@@ -246,6 +246,59 @@ def box_heights(rendered: Rendered, id_prefix: str) -> dict[str, tuple[float, fl
     return found
 
 
+@dataclass(frozen=True)
+class Overflow:
+    """A box of the content that reaches past the area it must stay in (the page's text block,
+    or a card), after layout."""
+
+    source: str  # "content/03-x.md" (the data-source of the chapter or card)
+    line: int | None  # the line of the block it belongs to (data-line)
+    tag: str  # the element: "table", "img", "pre", "p"...
+    excess: float  # mm past the edge
+    width: float  # mm, the box's width
+    available: float  # mm, the width of the area
+    page: int  # 1-based
+
+
+OVERFLOW_TOLERANCE = 0.3  # px (a rounding of layout, not an overflow)
+
+
+def overflows(rendered: Rendered) -> list[Overflow]:
+    """Every block of the user's content (an element under ``data-source``) whose box extends past
+    the left or right edge of the page's content area, or of the card it is on (``data-card``).
+    One finding per source line: the outermost box that overflows."""
+    found: dict[tuple[str, int | None], Overflow] = {}
+
+    def walk(box: Any, source: str | None, line: int | None, tag: str, bounds: tuple[float, float],
+             page: int) -> None:
+        element = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", None) is not None:
+            source = element.get("data-source") or source
+            if element.get("data-line", "").isdigit():
+                line = int(element.get("data-line"))
+                tag = box.element_tag
+            if element.get("data-card") is not None and hasattr(box, "border_box_x"):
+                bounds = (box.border_box_x(), box.border_box_x() + box.border_width())
+        if source is not None and hasattr(box, "border_box_x") and box.width is not None:
+            left = box.border_box_x()
+            right = left + box.border_width()
+            excess = max(right - bounds[1], bounds[0] - left)
+            key = (source, line)
+            if excess > OVERFLOW_TOLERANCE and key not in found:
+                found[key] = Overflow(source, line, tag if line else getattr(box, "element_tag", "") or "",
+                                      excess / PX_PER_MM, box.border_width() / PX_PER_MM,
+                                      (bounds[1] - bounds[0]) / PX_PER_MM, page)
+        for child in getattr(box, "children", ()):
+            walk(child, source, line, tag, bounds, page)
+
+    for number, page in enumerate(rendered.document.pages, start=1):
+        page_box = page._page_box
+        x0 = page_box.content_box_x()
+        for child in page_box.children:
+            walk(child, None, None, "", (x0, x0 + page_box.width), number)
+    return list(found.values())
+
+
 Finisher = Callable[[Any, Any], None]
 
 
