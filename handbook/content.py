@@ -319,8 +319,6 @@ def internal_link(url: str) -> str | None:
     link to that chapter in the document; a link to any other project file is dropped (in a PDF it
     would be a file:// link to the build machine)."""
     url = url.strip()
-    if url.startswith("#@"):  # the marks of links resolved per edition are not written by hand
-        return None
     if url.startswith("#") or _SCHEME.match(url):
         return url
     name = unquote(url.split("#")[0].split("?")[0]).rsplit("/", 1)[-1]
@@ -520,7 +518,12 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
         if tok.children:
             tok.children = _with_urls(tok.children)
     html = md.renderer.render(tokens, md.options, env)
+    if id_prefix:  # footnote ids are unique in the whole document, not only in this chapter
+        html = _FOOTNOTE_ID.sub(lambda m: f'{m[1]}{id_prefix}{m[2]}"', html)
     return _sanitize(html, base_dir, rules, resolve), "".join(plain), problems
+
+
+_FOOTNOTE_ID = re.compile(r'(\bid="|\bhref="#)(fn(?:ref)?\d+(?::\d+)?)"')
 
 
 def _mark_link(token: Token, children: list[Token], index: int, href: str, line: int, base_dir: Path,
@@ -726,7 +729,7 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
     return chapter, problems
 
 
-_LINK_MARK = re.compile(r'<a\b([^>]*?)\shref="#@(\d+)"')
+_LINK_MARK = re.compile(r'<a\b[^>]*?\shref="#@(\d+)"[^>]*>')
 
 
 def resolve_links(chapters: list[Chapter], root: Path) -> tuple[list[Chapter], list[Problem]]:
@@ -767,10 +770,12 @@ def resolve_links(chapters: list[Chapter], root: Path) -> tuple[list[Chapter], l
             resolved.append(f"#{hit}" if hit else None)
 
         def repl(m: re.Match[str], resolved: list[str | None] = resolved) -> str:
-            href = resolved[int(m[2])] if int(m[2]) < len(resolved) else None
+            index = int(m[1])
+            href = resolved[index] if index < len(resolved) else None
+            tag = m[0]
             if href is None:
-                return f"<a{m[1].replace('internal', 'unresolved')}"
-            return f'<a{m[1]} href="{html_lib.escape(href)}"'
+                return re.sub(r'\shref="#@\d+"', "", tag).replace('class="internal"', 'class="unresolved"')
+            return tag.replace(f'href="#@{index}"', f'href="{html_lib.escape(href)}"')
 
         out.append(replace(ch, html=_LINK_MARK.sub(repl, ch.html)) if ch.links else ch)
     return out, problems

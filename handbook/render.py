@@ -33,11 +33,17 @@ LABELS: dict[str, dict[str, str]] = {
            "hotline": "Hotline", "space": " ", "comma": ", "},
     "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "监督举报",
            "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，"},
+    "zh-Hant": {"contents": "目錄", "remember": "牢記", "published_by": "編印：", "report": "監督舉報",
+                "reminders": "廉潔提醒", "card": "卡片", "hotline": "舉報電話", "space": "", "comma": "，"},
 }
+TRADITIONAL = ("hant", "tw", "hk", "mo")  # zh-Hant, zh-TW, zh-HK, zh-MO: traditional characters
 
 
 def labels_for(language: str) -> dict[str, str]:
-    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
+    parts = language.lower().split("-")
+    if parts[0] == "zh" and any(p in TRADITIONAL for p in parts[1:]) and "hans" not in parts:
+        return LABELS["zh-Hant"]
+    return LABELS.get(parts[0], LABELS["en"])
 
 
 def stylesheets_for(edition: Edition, document: str, target: str = "print") -> list[Path]:
