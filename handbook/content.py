@@ -514,6 +514,11 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
         if tok.type == "inline":
             plain.append("\n")
             _join_last_characters(tok)
+            for child in children:
+                if child.type in ("text", "code_inline"):
+                    child.content = break_long_words(child.content)
+        elif tok.type in ("fence", "code_block"):
+            tok.content = break_long_words(tok.content)
     for tok in tokens:  # the URLs printed after external links (CSS decides whether, and where)
         if tok.children:
             tok.children = _with_urls(tok.children)
@@ -567,9 +572,21 @@ def _with_urls(children: list[Token]) -> list[Token]:
             url = pending.pop()
             if url:
                 span = Token("html_inline", "", 0)
-                span.content = f'<span class="link-url">{html_lib.escape(url)}</span>'
+                span.content = f'<span class="link-url">{html_lib.escape(break_long_words(url))}</span>'
                 out.append(span)
     return out
+
+
+LONG_WORD = re.compile(r"[^\s\u200b]{40,}")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def break_long_words(text: str, every: int = 12) -> str:
+    """Words of 40 characters and more (an address, a file name, a 20,000-character token) get a
+    break opportunity every ``every`` characters, an invisible zero-width space: the line breaker
+    needs no search through the whole word, and every character reaches the page."""
+    return LONG_WORD.sub(lambda m: ZERO_WIDTH_SPACE.join(m[0][i:i + every] for i in range(0, len(m[0]), every)),
+                         text)
 
 
 def _join_last_characters(inline: Token) -> None:
