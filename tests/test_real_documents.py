@@ -261,8 +261,8 @@ def test_a_20000_character_word_reaches_the_page_whole(tmp_path: Path) -> None:
     assert report.ok, report.failed
     pdf = tmp_path / "out" / "handbook.pdf"
     assert_no_word_beyond_the_page(pdf)
-    text = "".join(pdftotext(pdf).split())
-    assert token in text.replace("-", "").replace("\u200b", "")
+    text = "".join(pdftotext(pdf).split()).replace("\u2010", "").replace("-", "").replace("\u200b", "")
+    assert token in re.sub(r"[A-Z0-9]+", "", text)  # without running headers and page numbers
 
 
 def test_a_table_that_cannot_fit_fails_naming_its_file_and_line(tmp_path: Path) -> None:
