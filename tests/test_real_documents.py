@@ -80,12 +80,13 @@ def test_law_chapters_take_their_titles_from_their_headings_and_print_them_once(
         law: tuple[Path, BuildReport]) -> None:
     root, _ = law
     edition = load_project(root).editions[0]
-    assert [c.stem for c in edition.chapters] == ["01-总则", "02-申领和发放", "03-使用和查验", "04-法律责任", "05-附 则"]
+    assert [c.stem for c in edition.chapters] == ["01-总则", "02-申领和发放", "03-使用和查验", "04-法律责任",
+                                                  "05-附 则"]
     assert [c.title for c in edition.chapters] == ["第一章 总则", "第二章 申领和发放", "第三章 使用和查验",
                                                    "第四章 法律责任", "第五章 附 则"]
     assert [c.anchor for c in edition.chapters][-1] == "ch-05-附-则"
     pages = pdftotext(root / "dist" / "handbook.pdf").split("\f")
-    chapter_one = [p for p in pages if "第一条" in p][0]
+    chapter_one = next(p for p in pages if "第一条" in p)
     assert chapter_one.count("第一章 总则") == 1  # the heading is the title, not printed twice
     assert "第一章" not in chapter_one.replace("第一章 总则", "")  # chapter_numbers: none
 
