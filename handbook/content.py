@@ -440,6 +440,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     problems: list[Problem] = []
     plain: list[str] = []
     resolve = _resolver(base_dir, rules)
+    marking = extras is not None  # a chapter: its links to chapters and sections are resolved per edition
     extras = extras if extras is not None else Extras()
     extras.headings, extras.links = [], []
 
@@ -508,7 +509,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
                 href = str(child.attrs.get("href", ""))
                 line = _token_line(child, tok, line_offset)
                 check_link(href, line)
-                _mark_link(child, children, j, href, line, base_dir, rules, extras.links)
+                _mark_link(child, children, j, href, line, base_dir, rules, extras.links if marking else None)
             elif child.type == "html_inline":
                 check_html(child.content, _token_line(child, tok, line_offset))
         if tok.type == "inline":
@@ -532,7 +533,7 @@ _FOOTNOTE_ID = re.compile(r'(\bid="|\bhref="#)(fn(?:ref)?\d+(?::\d+)?)"')
 
 
 def _mark_link(token: Token, children: list[Token], index: int, href: str, line: int, base_dir: Path,
-               rules: AssetRules, links: list[Link]) -> None:
+               rules: AssetRules, links: list[Link] | None) -> None:
     """Mark a link for the documents: external (its URL may be printed), or internal, to be
     resolved per edition (``#@N``: the N-th link of the chapter)."""
     href = href.strip()
@@ -547,7 +548,7 @@ def _mark_link(token: Token, children: list[Token], index: int, href: str, line:
             else:
                 token.meta["url"] = shown
         return
-    if link_refused(href, base_dir, rules):
+    if links is None or link_refused(href, base_dir, rules):
         return
     path_part, _, fragment = href.partition("#")
     path_part = unquote(path_part.split("?")[0])
@@ -577,7 +578,7 @@ def _with_urls(children: list[Token]) -> list[Token]:
     return out
 
 
-LONG_WORD = re.compile(r"[^\s\u200b]{40,}")
+LONG_WORD = re.compile(r"[^\s\u200b\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]{40,}")  # not CJK text
 ZERO_WIDTH_SPACE = "\u200b"
 
 
@@ -667,6 +668,10 @@ def chapter_files(folder: Path, root: Path) -> tuple[list[Path], list[Problem]]:
     def walk(directory: Path, depth: int) -> None:
         for path in sorted(directory.iterdir(), key=lambda p: p.name):
             if _ignored(path.name):
+                continue
+            if path.is_dir() and chapter_name(path.name):
+                problems.append(Problem(display_path(path, root), None, "cannot read: a folder named like a "
+                                                                        "chapter file; rename it"))
                 continue
             if path.is_dir():
                 walk(path, depth + 1)
