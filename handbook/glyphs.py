@@ -355,6 +355,7 @@ def read_stylesheets(paths: Iterable[Path], root: Path, language: str | None = N
     """The fonts and printed strings of ``paths``; with ``language``, rules for other languages
     (``:lang()``) are left out."""
     found = Stylesheets()
+    custom: dict[str, str] = {}  # custom property -> its value
     for path in paths:
         try:
             css = _COMMENT.sub(_blank, path.read_text(encoding="utf-8"))
@@ -390,12 +391,17 @@ def read_stylesheets(paths: Iterable[Path], root: Path, language: str | None = N
                     quoted = _strings(item)
                     names.append(found.add_family(quoted[0] if quoted else " ".join(item.split())))
                 found.add_stack(names)
-            else:  # font shorthand, custom property: the quoted names only; a custom property
-                # that is no list ('--label: "x"') names a font only if one is installed by that name
-                maybe = prop.startswith("--") and "," not in value
-                names = [found.add_family(name, maybe=maybe) for name in _strings(value)]
-                if not maybe:
-                    found.add_stack(names)
+            elif prop.startswith("--"):  # the last one counts, as in the cascade (:root:lang(zh-TW) after :root)
+                custom[prop] = value
+            else:  # font shorthand: the quoted names only
+                found.add_stack(found.add_family(name) for name in _strings(value))
+    for value in custom.values():
+        # A custom property's quoted names; one that is no list ('--label: "x"') names a font only
+        # if one is installed by that name.
+        maybe = "," not in value
+        names = [found.add_family(name, maybe=maybe) for name in _strings(value)]
+        if not maybe:
+            found.add_stack(names)
     return found
 
 
