@@ -47,6 +47,19 @@ def font_config() -> FontConfiguration:
     return _FONT_CONFIG
 
 
+def libraries() -> dict[str, str]:
+    """What WeasyPrint runs on: its version, Pango's, and whether HarfBuzz subsets fonts ("yes"/"no";
+    without it WeasyPrint subsets with fontTools, which is slower)."""
+    import weasyprint
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset, pango
+
+    version = int(pango.pango_version())
+    subset = bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+    return {"weasyprint": str(weasyprint.__version__),
+            "pango": f"{version // 10000}.{version // 100 % 100}.{version % 100}",
+            "harfbuzz_subset": "yes" if subset else "no"}
+
+
 def file_url(path: Path) -> str:
     return str(path2url(str(path)))
 
