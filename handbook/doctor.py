@@ -151,8 +151,8 @@ def font_findings(root: Path | None) -> list[Finding]:
             if stands_in:
                 detail = detail.split("; not needed")[0] + f"; would do instead of {stands_in}"
         findings.append(Finding(status, f"font {family}", detail))
-    for edition, count in characters.items():
-        findings.append(Finding("MISSING", "characters", f"{edition}: {count} character{'s' if count != 1 else ''} "
+    for name, count in characters.items():
+        findings.append(Finding("MISSING", "characters", f"{name}: {count} character{'s' if count != 1 else ''} "
                                                          "that no configured font has (`handbook check` lists them)"))
     return findings
 
