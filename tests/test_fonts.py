@@ -1,0 +1,138 @@
+"""A bare machine: the theme's fonts ship with the package, `handbook doctor` says what is missing.
+
+"Bare" is a fontconfig configuration (FONTCONFIG_FILE) that sees only DejaVu's folder: no Charis
+SIL, no Lato, no Chinese faces. Builds run in subprocesses, so each loads fontconfig afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, bare_fontconfig, page_texts
+
+from handbook.content import AssetRules, stylesheet_problems
+from handbook.packagefonts import FONTS, package_font
+from handbook.pdf import ProjectFetcher
+
+TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def bare_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = bare_fontconfig(tmp_path_factory.mktemp("fontconfig"))
+    families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, env=env).stdout
+    assert "DejaVu Sans" in families and "Charis" not in families and "Lato" not in families, families
+    assert "CJK" not in families
+    return env
+
+
+def handbook(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "handbook.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=TIMEOUT, env=env or dict(os.environ))
+
+
+def pdffonts(pdf: Path) -> list[list[str]]:
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return [line.split() for line in out.splitlines()[2:]]
+
+
+def test_a_bare_machine_builds_the_same_handbook_and_cards(bare_env: dict[str, str], tmp_path: Path) -> None:
+    args = ("build", "-d", "finance", "--only", "handbook", "--only", "cards", "-j", "2")
+    full = handbook("--project", str(REPO), *args, "--out", str(tmp_path / "full"))
+    assert full.returncode == 0, full.stderr
+    bare = handbook("--project", str(REPO), *args, "--out", str(tmp_path / "bare"), env=bare_env)
+    assert bare.returncode == 0, bare.stderr
+    assert "warning" not in bare.stderr
+    for name in ("finance/handbook.pdf", "finance/cards.pdf"):
+        on_full, on_bare = page_texts(tmp_path / "full" / name), page_texts(tmp_path / "bare" / name)
+        assert len(on_bare) == len(on_full) > 1
+        assert on_bare == on_full
+        fonts = pdffonts(tmp_path / "bare" / name)
+        names = {re.sub(r"^[A-Z]{6}\+", "", row[0]) for row in fonts}
+        assert {"Charis-SIL", "Lato", "Lato-Bold"} <= names, fonts
+        assert all(re.match(r"^[A-Z]{6}\+", row[0]) for row in fonts), fonts  # subset
+        assert all(row[-5:-2] == ["yes", "yes", "yes"] for row in fonts), fonts  # embedded, subset, unicode
+        assert names == {re.sub(r"^[A-Z]{6}\+", "", row[0]) for row in pdffonts(tmp_path / "full" / name)}
+        assert not any("DejaVu" in n for n in names)
+
+
+def test_the_chinese_edition_on_a_bare_machine_names_each_missing_family_once(bare_env: dict[str, str],
+                                                                                  tmp_path: Path) -> None:
+    done = handbook("--project", str(REPO), "build", "-d", "discipline-inspection", "--only", "handbook",
+                    "--out", str(tmp_path / "out"), env=bare_env)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    families = [line for line in lines if ' is not installed, and ' in line]
+    assert len(families) == 2, done.stderr
+    assert families[0].startswith('discipline-inspection: the font "Noto Serif CJK SC" is not installed')
+    assert families[1].startswith('discipline-inspection: the font "Noto Sans CJK SC" is not installed')
+    for line in families:
+        assert "apt install fonts-noto-cjk" in line
+        assert "SimSun (Windows)" in line or "Microsoft YaHei (Windows)" in line
+        assert "departments/discipline-inspection/department.yaml" in line and "put a font file" in line
+    assert not any("the character '" in line for line in lines), done.stderr
+    assert len(lines) <= 4, done.stderr  # the families, the summary pointing to the doctor, the failure
+    assert "handbook doctor" in done.stderr
+    assert not (tmp_path / "out" / "discipline-inspection" / "handbook.pdf").exists()
+
+
+def test_doctor_on_this_machine_and_on_a_bare_one(bare_env: dict[str, str]) -> None:
+    good = handbook("doctor")
+    assert good.returncode == 0, good.stdout + good.stderr
+    lines = good.stdout.splitlines()
+    for what in ("Python", "WeasyPrint", "Pango", "HarfBuzz subsetting", "fontconfig", "font Charis SIL",
+                 "font Lato", "font Noto Serif CJK SC", "poppler", "LibreOffice", "Chromium"):
+        assert sum(1 for line in lines if line[9:].startswith(what + ":")) == 1, (what, good.stdout)
+    assert re.search(r"^ok +font Charis SIL: ships with the handbook \(handbook/fonts/charis-sil/", good.stdout, re.M)
+    assert re.search(r"^ok +font Noto Serif CJK SC: installed \(/", good.stdout, re.M)
+    assert re.search(r"^optional +font SimSun: not installed \(comes with Windows\); not needed: Noto Serif CJK SC",
+                     good.stdout, re.M)
+    assert "everything a build needs is here" in good.stdout
+    bare = handbook("doctor", env=bare_env)
+    assert bare.returncode == 1
+    assert re.search(r"^MISSING +font Noto Serif CJK SC: not installed, and discipline-inspection needs it; "
+                     r"Debian/Ubuntu: apt install fonts-noto-cjk", bare.stdout, re.M), bare.stdout
+    assert re.search(r"^ok +font Lato: ships with the handbook", bare.stdout, re.M)
+    assert "missing for a build: font Noto Serif CJK SC, font Noto Sans CJK SC" in bare.stderr
+
+
+def test_doctor_outside_a_project(tmp_path: Path) -> None:
+    done = handbook("doctor", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no project here" in done.stdout
+
+
+def test_the_fetcher_serves_the_package_fonts_and_nothing_else_of_the_package(tmp_path: Path) -> None:
+    fetcher = ProjectFetcher((tmp_path,))
+    served = fetcher.fetch("handbook:fonts/lato/Lato-Regular.ttf")
+    assert served.read() == (FONTS / "lato" / "Lato-Regular.ttf").read_bytes()
+    for url in ("handbook:fonts/../packagefonts.py", "handbook:fonts/README.md", "handbook:fonts/lato/OFL.txt",
+                "handbook:starter/handbook.yaml", "handbook:fonts/lato/../../pdf.py", "handbook:fonts//etc/passwd",
+                "handbook:fonts/lato/Nope.ttf"):
+        assert package_font(url) is None, url
+        with pytest.raises(ValueError, match="refused"):
+            fetcher.fetch(url)
+    assert len(fetcher.blocked) == 7
+    # Checked before rendering too: a stylesheet naming something else is an error with its line.
+    css = tmp_path / "styles" / "x.css"
+    css.parent.mkdir()
+    css.write_text('@font-face { font-family: A; src: url("handbook:fonts/lato/Lato-Bold.ttf"); }\n'
+                   '@font-face { font-family: B; src: url("handbook:fonts/../doctor.py"); }\n', encoding="utf-8")
+    problems = [str(p) for p in stylesheet_problems(css, AssetRules(tmp_path))]
+    assert len(problems) == 1 and problems[0].startswith("styles/x.css:2: 'handbook:fonts/../doctor.py': not a font"), \
+        problems
+
+
+def test_the_package_fonts_are_the_ones_the_theme_loads() -> None:
+    theme = (REPO / "styles" / "theme.css").read_text(encoding="utf-8")
+    named = re.findall(r'url\("(handbook:fonts/[^"]+)"\)', theme)
+    assert len(named) == 8
+    files = {p.relative_to(FONTS).as_posix() for p in FONTS.rglob("*.ttf")}
+    assert {package_font(url).relative_to(FONTS).as_posix() for url in named if package_font(url)} == files
+    for folder in ("charis-sil", "lato"):
+        assert "SIL OPEN FONT LICENSE Version 1.1" in (FONTS / folder / "OFL.txt").read_text(encoding="utf-8")
