@@ -606,7 +606,8 @@ def _install_hint(family: str, fonts: Fonts) -> str:
             described.append(f"{other} ({how.replace('comes with ', '').replace('Debian/Ubuntu: apt install ', '')})"
                              if how else other)
         hints.append("or any of " + ", ".join(described))
-    hints.append("or put a font file that has them in fonts/ and name it in an @font-face rule in styles/")
+    hints.append(f'or put a font file that has them in fonts/ and load it as "{family}" with an @font-face rule '
+                 "in styles/")
     return "; ".join(hints)
 
 

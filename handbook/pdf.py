@@ -37,6 +37,7 @@ cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces
 _FONT_CONFIG: FontConfiguration | None = None
 MM = 72 / 25.4  # PDF points per millimetre
 PX_PER_MM = 96 / 25.4  # CSS px per millimetre (WeasyPrint's layout unit)
+FONT_MAX_BYTES = 64 * 1024 * 1024  # a project's own font file (fonts/), read by the fetcher
 
 
 def font_config() -> FontConfiguration:
@@ -117,9 +118,10 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         if not real.is_file():
             self._refuse(url, "no such file")
         size = real.stat().st_size
-        if size > self.rules.max_image_bytes:
-            self._refuse(url, f"{size / 1024 / 1024:.1f} MB; the limit is "
-                              f"{self.rules.max_image_bytes / 1024 / 1024:.0f} MB")
+        # A Chinese font file is larger than any image should be (Noto Serif CJK: 26 MB).
+        limit = FONT_MAX_BYTES if real.suffix.lower() in packagefonts.FONT_SUFFIXES else self.rules.max_image_bytes
+        if size > limit:
+            self._refuse(url, f"{size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB")
         body = real.read_bytes()
         if real.suffix.lower() in IMAGE_TYPES:
             why = image_data_too_large(body, real.name, self.rules)

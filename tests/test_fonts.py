@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, bare_fontconfig, page_texts
+from conftest import REPO, bare_fontconfig, chapter, make_project, page_texts
 
 from handbook.content import AssetRules, stylesheet_problems
 from handbook.packagefonts import FONTS, package_font
@@ -136,3 +136,72 @@ def test_the_package_fonts_are_the_ones_the_theme_loads() -> None:
     assert {package_font(url).relative_to(FONTS).as_posix() for url in named if package_font(url)} == files
     for folder in ("charis-sil", "lato"):
         assert "SIL OPEN FONT LICENSE Version 1.1" in (FONTS / folder / "OFL.txt").read_text(encoding="utf-8")
+
+
+ZH_SETTINGS = """\
+title: 中文测试手册
+subtitle: 排版测试
+organisation: 测试办公室
+edition: 测试版
+date: 2026-01-15
+language: zh-CN
+page_label: "第 {n} 页"
+contact: {hotline: "12345", email: test@example.org}
+"""
+
+
+def _noto_serif_sc() -> tuple[Path, int]:
+    out = subprocess.run(["fc-list", ":family=Noto Serif CJK SC:style=Regular", "file", "index"],
+                         capture_output=True, text=True).stdout.strip().splitlines()
+    if not out:
+        pytest.skip("Noto Serif CJK SC is not installed")
+    m = re.match(r"(.+): :?index=(\d+)", out[0]) or re.match(r"(.+):index=(\d+)", out[0])
+    assert m, out
+    return Path(m[1]), int(m[2])
+
+
+def test_a_font_file_of_the_project_stands_in_for_a_missing_family(bare_env: dict[str, str], tmp_path: Path) -> None:
+    """What the missing-family message says to do: a font file in fonts/, loaded under that family's name."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from handbook.render import LABELS
+
+    root = make_project(tmp_path / "project", settings=ZH_SETTINGS, spec={"content": {
+        "03-third.md": chapter("第三点", "廉洁自律，从我做起。\n\n第二段：慎独慎微。",
+                               summary="摘要。", reminder="提醒。"),
+    }})
+    out = tmp_path / "out"
+    failed = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(out), env=bare_env)
+    assert failed.returncode == 1
+    assert "in fonts/ and load it as \"Noto Serif CJK SC\"" in failed.stderr, failed.stderr
+    # A small font made from the installed one: the characters of this project only.
+    text = "".join(p.read_text(encoding="utf-8") for p in root.rglob("*") if p.is_file())
+    text += "".join(LABELS["zh"].values()) + "0123456789年月日第页"
+    path, index = _noto_serif_sc()
+    font = TTFont(str(path), fontNumber=index)
+    subsetter = subset.Subsetter()
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    (root / "fonts").mkdir()
+    font.save(str(root / "fonts" / "song.otf"))
+    (root / "styles" / "fonts.css").write_text(
+        '@font-face { font-family: "Noto Serif CJK SC"; src: url("../fonts/song.otf"); }\n'
+        '@font-face { font-family: "Noto Sans CJK SC"; src: url("../fonts/song.otf"); }\n', encoding="utf-8")
+    built = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(out), env=bare_env)
+    assert built.returncode == 0, built.stderr
+    pages = "\n".join(page_texts(out / "handbook.pdf"))
+    assert "廉洁自律，从我做起。" in pages and "第三点" in pages
+    names = [row[0] for row in pdffonts(out / "handbook.pdf")]
+    assert any("Noto-Serif-CJK-SC" in n for n in names) and any("Charis-SIL" in n for n in names), names
+
+
+def test_a_large_font_file_of_the_project_is_served(tmp_path: Path) -> None:
+    """Chinese fonts are larger than the image limit (Noto Serif CJK: 26 MB)."""
+    path, _ = _noto_serif_sc()
+    (tmp_path / "fonts").mkdir()
+    copy = tmp_path / "fonts" / path.name
+    copy.write_bytes(path.read_bytes())
+    fetcher = ProjectFetcher((tmp_path,))
+    assert copy.stat().st_size > fetcher.rules.max_image_bytes
+    assert len(fetcher.fetch(copy.as_uri()).read()) == copy.stat().st_size
