@@ -205,3 +205,36 @@ def test_a_large_font_file_of_the_project_is_served(tmp_path: Path) -> None:
     fetcher = ProjectFetcher((tmp_path,))
     assert copy.stat().st_size > fetcher.rules.max_image_bytes
     assert len(fetcher.fetch(copy.as_uri()).read()) == copy.stat().st_size
+
+
+TW_SETTINGS = ZH_SETTINGS.replace("language: zh-CN", "language: zh-TW").replace("中文测试手册", "中文測試手冊")
+
+
+def test_a_traditional_edition_uses_the_tc_faces(bare_env: dict[str, str], tmp_path: Path) -> None:
+    if not subprocess.run(["fc-list", ":family=Noto Serif CJK TC"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("Noto Serif CJK TC is not installed")
+    root = make_project(tmp_path / "project", settings=TW_SETTINGS, spec={"content": {
+        "03-third.md": chapter("第三點", "廉潔自律，從我做起。", summary="摘要。", reminder="提醒。"),
+    }})
+    built = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(tmp_path / "out"))
+    assert built.returncode == 0, built.stderr
+    names = [re.sub(r"^[A-Z]{6}\+", "", row[0]) for row in pdffonts(tmp_path / "out" / "handbook.pdf")]
+    assert "Noto-Serif-CJK-TC" in names and "Noto-Sans-CJK-TC" in names, names
+    assert not any("SC" in n for n in names), names
+    bare = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(tmp_path / "bare"),
+                    env=bare_env)
+    assert bare.returncode == 1
+    assert 'the font "Noto Serif CJK TC" is not installed' in bare.stderr
+    assert "PMingLiU (Windows)" in bare.stderr and "CJK SC" not in bare.stderr
+
+
+def test_a_character_no_font_has_is_one_line_with_every_place(tmp_path: Path) -> None:
+    from handbook.glyphs import Fonts, check_texts
+
+    lato = (FONTS / "lato" / "Lato-Regular.ttf", 0)
+    fonts = Fonts(["Lato"], {"Lato": lato}, [], True, [("Lato",)])
+    texts = [("content/01-a.md", 3, "One 𓀀\nTwo\nThree 𓀀 and 𓀀 again"), ("handbook.yaml", 7, "𓀀"),
+             ("labels (en)", None, "𓀀")]
+    (problem,) = check_texts(texts, fonts, "edition")
+    assert str(problem) == ("content/01-a.md:3: the character '𓀀' (U+13000) is not in any configured font (Lato); "
+                            "also at content/01-a.md:5, handbook.yaml:7, labels (en)")
