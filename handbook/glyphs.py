@@ -598,7 +598,12 @@ def _install_hint(family: str, fonts: Fonts) -> str:
             for other in stack:
                 if other != family and other not in others and family_script(other) == script:
                     others.append(other)
-    hints = [f"install it ({own})" if own else "install it"]
+    hints = []
+    bundled = packagefonts.BUNDLED.get(family.lower())
+    if bundled:
+        hints.append(f'load the copy that ships with the handbook: @font-face {{ font-family: "{family}"; '
+                     f'src: url("handbook:fonts/{bundled}") }} (see styles/theme.css of `handbook init`)')
+    hints.append(f"install it ({own})" if own else "install it")
     if others:
         described = []
         for other in others:

@@ -15,6 +15,7 @@ FONTS = Path(__file__).resolve().parent / "fonts"
 SCHEME = "handbook"
 PREFIX = "fonts/"
 FONT_SUFFIXES = frozenset({".ttf", ".otf", ".ttc", ".woff", ".woff2"})
+BUNDLED = {"charis sil": "charis-sil/CharisSIL-Regular.ttf", "lato": "lato/Lato-Regular.ttf"}  # family -> regular
 
 
 def is_package_url(url: str) -> bool:

@@ -238,3 +238,22 @@ def test_a_character_no_font_has_is_one_line_with_every_place(tmp_path: Path) ->
     (problem,) = check_texts(texts, fonts, "edition")
     assert str(problem) == ("content/01-a.md:3: the character '𓀀' (U+13000) is not in any configured font (Lato); "
                             "also at content/01-a.md:5, handbook.yaml:7, labels (en)")
+
+
+def test_a_project_with_a_theme_from_before_the_bundled_fonts(bare_env: dict[str, str], tmp_path: Path) -> None:
+    """A theme.css without the @font-face rules, on a bare machine: one line per family, saying how
+    to load the copy that ships with the handbook."""
+    root = make_project(tmp_path / "project")
+    (root / "styles" / "theme.css").write_text(
+        ':root { --serif: "Charis SIL", "Noto Serif CJK SC", serif; --sans: "Lato", "Noto Sans CJK SC", sans-serif; }\n'
+        "html { color: var(--text); font-family: var(--serif); }\n", encoding="utf-8")
+    done = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(tmp_path / "out"),
+                    env=bare_env)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 4, done.stderr
+    assert lines[0].startswith('organisation-wide: the font "Charis SIL" is not installed, and ')
+    assert 'src: url("handbook:fonts/charis-sil/CharisSIL-Regular.ttf")' in lines[0]
+    assert lines[1].startswith('organisation-wide: the font "Lato" is not installed, and ')
+    assert "apt install fonts-lato" in lines[1]
+    assert "handbook doctor" in lines[2]
