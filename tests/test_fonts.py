@@ -257,3 +257,16 @@ def test_a_project_with_a_theme_from_before_the_bundled_fonts(bare_env: dict[str
     assert lines[1].startswith('organisation-wide: the font "Lato" is not installed, and ')
     assert "apt install fonts-lato" in lines[1]
     assert "handbook doctor" in lines[2]
+
+
+def test_the_web_page_leaves_the_package_fonts_to_the_browser(tmp_path: Path) -> None:
+    """The self-contained web page cannot reach handbook: URLs; browsers use the installed faces (local())."""
+    from handbook.project import load_project
+    from handbook.render import handbook_html
+
+    edition = load_project(REPO).editions[0]
+    page = handbook_html(edition, target="web", out_dir=tmp_path)
+    assert 'src: local("Charis SIL"); }' in page and 'src: local("Lato Bold Italic"); }' in page
+    assert "url(\"handbook:" not in page
+    printed = handbook_html(edition, target="print", out_dir=tmp_path)
+    assert 'href="styles/theme.css"' in printed  # print: the stylesheet itself, fetched with its fonts
