@@ -111,7 +111,8 @@ def font_findings(root: Path | None) -> list[Finding]:
         return [Finding("warning", "fonts", f"the project cannot be read ({exc.message}); `handbook check` "
                                             "says more")]
     if glyphs.installed_fonts() is None:
-        return []
+        return [Finding("warning", "fonts", "fontconfig's fc-list is not installed, so the fonts the project names "
+                                            "cannot be checked")]
     found: dict[str, tuple[str, str]] = {}  # family -> (status, detail)
     needed: dict[str, list[str]] = {}  # family -> the editions that need it
     characters: dict[str, int] = {}  # edition -> characters that no configured font has
