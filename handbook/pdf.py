@@ -73,7 +73,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
     refuses everything else and records it.
 
     Every image it serves is held to the limits of ``content.AssetRules`` (bytes and pixels), and
-    no file larger than the image limit is read at all.
+    no file larger than the image limit (a font file: ``FONT_MAX_BYTES``) is read at all.
     """
 
     def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False,
