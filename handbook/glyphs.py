@@ -5,9 +5,10 @@ finds, or as an empty box, and goes on. This check runs before anything is rende
 build``, ``handbook check``). When a font the stylesheets name is not installed and the text needs
 it, it says so once, with the files that need it and how to get it::
 
-    纪检监察室: the font "Noto Serif CJK SC" is not installed, and 1052 characters need it (纪, 检, ...),
-    first at departments/discipline-inspection/department.yaml:4, in 15 files: ...; Debian/Ubuntu:
-    apt install fonts-noto-cjk; or install any of Source Han Serif SC, ... SimSun (Windows); or ...
+    discipline-inspection: the font "Noto Serif CJK SC" is not installed, and 489 characters need it
+    (纪, 检, 监, 察, 室, ...), first at departments/discipline-inspection/department.yaml:4, in 13 files:
+    ...; install it (Debian/Ubuntu: apt install fonts-noto-cjk); or any of Source Han Serif SC,
+    Songti SC (macOS), SimSun (Windows), ...; or put a font file that has them in fonts/ and ...
 
 A character that no configured font has, installed or not, is named with every line it is on::
 
