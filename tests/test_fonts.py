@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, bare_fontconfig, chapter, make_project, page_texts
+from conftest import PROJECTS, REPO, bare_fontconfig, chapter, make_project, page_texts
 
 from handbook.content import AssetRules, stylesheet_problems
 from handbook.packagefonts import FONTS, package_font
@@ -270,3 +271,25 @@ def test_the_web_page_leaves_the_package_fonts_to_the_browser(tmp_path: Path) ->
     assert "url(\"handbook:" not in page
     printed = handbook_html(edition, target="print", out_dir=tmp_path)
     assert 'href="styles/theme.css"' in printed  # print: the stylesheet itself, fetched with its fonts
+
+
+def test_real_legal_texts_come_out_the_same_on_a_bare_machine(bare_env: dict[str, str], tmp_path: Path) -> None:
+    """German and French law texts (tests/projects/laws/README.md) with the repository's theme."""
+    root = tmp_path / "laws"
+    shutil.copytree(PROJECTS / "laws", root)
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "styles", root / "styles")
+    full = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(tmp_path / "full"))
+    assert full.returncode == 0, full.stderr
+    bare = handbook("--project", str(root), "build", "--only", "handbook", "--out", str(tmp_path / "bare"),
+                    env=bare_env)
+    assert bare.returncode == 0, bare.stderr
+    on_full, on_bare = page_texts(tmp_path / "full" / "handbook.pdf"), page_texts(tmp_path / "bare" / "handbook.pdf")
+    assert len(on_bare) == len(on_full) >= 6
+    assert on_bare == on_full
+    text = "\n".join(on_bare)
+    for words in ("§ 9 Anwendung der Bußgeldvorschriften", "Preußischer Kulturbesitz", "Öffentlichkeit",
+                  "côté du mur séparatif", "la crête"):
+        assert words in text, words
+    names = {re.sub(r"^[A-Z]{6}\+", "", row[0]) for row in pdffonts(tmp_path / "bare" / "handbook.pdf")}
+    assert {"Charis-SIL", "Lato", "Lato-Bold"} <= names and not any("DejaVu" in n for n in names), names
