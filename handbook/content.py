@@ -28,6 +28,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from . import packagefonts
 from .config import CardsFile, DepartmentCardsFile, FrontMatter, card_size_mm, validate
 from .errors import Problem, display_path
 from .model import Chapter, Link
@@ -190,6 +191,8 @@ def reference_refused(url: str, base_dir: Path, rules: AssetRules) -> str | None
         if scheme in ("http", "https"):
             return "remote resources are not fetched" + ("; build with --allow-remote for https"
                                                          if scheme == "https" else "")
+        if scheme == packagefonts.SCHEME:
+            return packagefonts.refused(url)
         return f"{scheme}: URLs are refused; only files inside the project can be used"
     if url.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", url):
         return "an absolute path; use a path relative to this file inside the project"

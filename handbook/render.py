@@ -148,8 +148,17 @@ def _styles_markup(edition: Edition, document: str, target: str, options: PrintO
             href = path.resolve().relative_to(root).as_posix()
             parts.append(f'<link rel="stylesheet" href="{escape(href)}">')
         else:
-            parts.append(f"<style>\n{path.read_text(encoding='utf-8')}\n</style>")
+            parts.append(f"<style>\n{web_css(path.read_text(encoding='utf-8'))}\n</style>")
     return Markup("\n".join(parts))
+
+
+_PACKAGE_FONT_SRC = re.compile(r"""url\(\s*["']?handbook:[^)]*\)\s*(?:format\([^)]*\)\s*)?,?\s*""", re.I)
+
+
+def web_css(text: str) -> str:
+    """A stylesheet for the self-contained web page: the fonts that ship with the package
+    (``handbook:fonts/...``, for print) are left out of ``src``, so browsers use ``local()`` faces."""
+    return _PACKAGE_FONT_SRC.sub("", text)
 
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,
