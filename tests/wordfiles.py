@@ -1,0 +1,156 @@
+"""Real word-processor documents, made in the test run: python-docx writes them, LibreOffice converts them.
+
+python-docx has no call for Word's numbering definitions, footnotes or hyperlinks: those parts are
+written through its XML API, as Word itself would store them.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import parse_xml
+from docx.shared import Mm
+from lxml import etree
+from PIL import Image, ImageDraw
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NSDECL = f'xmlns:w="{W}" xmlns:r="{R}"'
+FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+
+
+def qn(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+def png(width: int, height: int, colour: tuple[int, int, int], label: str = "") -> bytes:
+    """A PNG picture: a coloured field with a dark band (so it is recognisable in a page picture)."""
+    picture = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle([0, height // 3, width, height // 3 + height // 6], fill=(20, 20, 60))
+    if label:
+        draw.text((8, 8), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+class WordDocument:
+    """A python-docx Document with the parts python-docx cannot write: numbering, footnotes, links."""
+
+    def __init__(self) -> None:
+        self.doc = Document()
+        self.footnotes: Any = None
+        self._next_footnote = 1
+        self._next_num = 90
+
+    # numbering ---------------------------------------------------------------------------------------
+    def numbering(self, *levels: tuple[str, str], start: int = 1) -> str:
+        """A new list definition: ``(numFmt, lvlText)`` per level; returns its numId."""
+        numbering = self.doc.part.numbering_part.element
+        num_id = str(self._next_num)
+        self._next_num += 1
+        lvls = "".join(
+            f'<w:lvl w:ilvl="{i}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/>'
+            f'<w:lvlText w:val="{text}"/><w:lvlJc w:val="left"/>'
+            f'<w:pPr><w:ind w:left="{420 * (i + 1)}" w:hanging="420"/></w:pPr></w:lvl>'
+            for i, (fmt, text) in enumerate(levels))
+        abstract = parse_xml(f'<w:abstractNum {NSDECL} w:abstractNumId="{num_id}">'
+                             f'<w:multiLevelType w:val="hybridMultilevel"/>{lvls}</w:abstractNum>')
+        first_num = numbering.find(qn("num"))
+        if first_num is not None:
+            first_num.addprevious(abstract)
+        else:
+            numbering.append(abstract)
+        numbering.append(parse_xml(f'<w:num {NSDECL} w:numId="{num_id}"><w:abstractNumId w:val="{num_id}"/></w:num>'))
+        return num_id
+
+    def numbered(self, text: str, num_id: str, level: int = 0, style: str | None = None) -> Any:
+        paragraph = self.doc.add_paragraph(text, style=style)
+        ppr = paragraph._p.get_or_add_pPr()
+        numpr = parse_xml(f'<w:numPr {NSDECL}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>')
+        style_el = ppr.find(qn("pStyle"))
+        if style_el is not None:
+            style_el.addnext(numpr)
+        else:
+            ppr.insert(0, numpr)
+        return paragraph
+
+    # footnotes ---------------------------------------------------------------------------------------
+    def footnote(self, paragraph: Any, text: str) -> None:
+        """A footnote at the end of ``paragraph``, in a real footnotes part."""
+        if self.footnotes is None:
+            xml = (f'<w:footnotes {NSDECL}>'
+                   '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+                   '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/>'
+                   '</w:r></w:p></w:footnote></w:footnotes>')
+            part = Part(PackURI("/word/footnotes.xml"), FOOTNOTES_CT, xml.encode(), self.doc.part.package)
+            self.doc.part.relate_to(part, RT.FOOTNOTES)
+            self.footnotes = part
+        number = self._next_footnote
+        self._next_footnote += 1
+        root = etree.fromstring(self.footnotes.blob)
+        root.append(etree.fromstring(
+            f'<w:footnote {NSDECL} w:id="{number}"><w:p><w:pPr><w:pStyle w:val="FootnoteText"/></w:pPr>'
+            f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
+            f'<w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:footnote>'))
+        self.footnotes._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        paragraph._p.append(parse_xml(
+            f'<w:r {NSDECL}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+            f'<w:footnoteReference w:id="{number}"/></w:r>'))
+
+    # links, pictures, boxes --------------------------------------------------------------------------
+    def link(self, paragraph: Any, text: str, url: str) -> None:
+        rid = self.doc.part.relate_to(url, RT.HYPERLINK, is_external=True)
+        paragraph._p.append(parse_xml(
+            f'<w:hyperlink {NSDECL} r:id="{rid}"><w:r><w:rPr><w:u w:val="single"/></w:rPr>'
+            f'<w:t xml:space="preserve">{text}</w:t></w:r></w:hyperlink>'))
+
+    def picture(self, data: bytes, alt: str, width_mm: float = 60) -> Any:
+        self.doc.add_picture(io.BytesIO(data), width=Mm(width_mm))
+        paragraph = self.doc.paragraphs[-1]
+        for doc_pr in paragraph._p.iter("{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"):
+            doc_pr.set("descr", alt)
+        return paragraph
+
+    def text_box(self, paragraph: Any, text: str) -> None:
+        """A legacy (VML) text box anchored in ``paragraph``, as Word 2003 and WPS write them."""
+        paragraph._p.append(parse_xml(
+            f'<w:r {NSDECL} xmlns:v="urn:schemas-microsoft-com:vml"><w:pict>'
+            '<v:shape id="box1" type="#_x0000_t202" style="width:120pt;height:40pt">'
+            f'<v:textbox><w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>'
+            '</v:textbox></v:shape></w:pict></w:r>'))
+
+    def tracked(self, paragraph: Any, inserted: str, deleted: str) -> None:
+        paragraph._p.append(parse_xml(
+            f'<w:ins {NSDECL} w:id="901" w:author="Editor" w:date="2026-01-01T00:00:00Z">'
+            f'<w:r><w:t xml:space="preserve">{inserted}</w:t></w:r></w:ins>'))
+        paragraph._p.append(parse_xml(
+            f'<w:del {NSDECL} w:id="902" w:author="Editor" w:date="2026-01-01T00:00:00Z">'
+            f'<w:r><w:delText xml:space="preserve">{deleted}</w:delText></w:r></w:del>'))
+
+    def save(self, path: Path) -> Path:
+        self.doc.save(str(path))
+        return path
+
+
+def libreoffice(source: Path, fmt: str, outdir: Path) -> Path:
+    """Convert ``source`` with Debian's LibreOffice (headless): fmt is "odt", "doc", "docx", ..."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is missing: `make setup` installs libreoffice-writer-nogui"
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = outdir / ".lo-profile"
+    done = subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                           "--convert-to", fmt, "--outdir", str(outdir), str(source)],
+                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    result = outdir / f"{source.stem}.{fmt.split(':')[0]}"
+    assert done.returncode == 0 and result.is_file(), done.stderr + done.stdout
+    return result
