@@ -297,17 +297,20 @@ def _sections(soup: Any, split_level: int, document: ImportedDocument) -> list[S
         if isinstance(node, str) and not node.strip():
             continue
         current.nodes.append(node)
-    if split_level == 2:  # a level-1 heading with nothing under it: the document's title, or a part page
+    if split_level == 2:  # level-1 headings: the document's title, or parts; never numbered points
         kept: list[Section] = []
         for s in sections:
-            if s.level == 1 and not s.nodes:
-                if not document.title and not kept:
-                    document.title = s.title
-                    document.notices.append(f'the level-1 heading "{s.title}" is taken as the document\'s title')
-                    continue
+            if s.level == 1:
                 s.numbered = False
-                document.notices.append(f'the level-1 heading "{s.title}" has no text of its own: it becomes an '
-                                        "unnumbered chapter (a part's title page)")
+                if not document.title and not kept and not before.nodes:
+                    document.title = s.title
+                    if not s.nodes:
+                        document.notices.append(f'the level-1 heading "{s.title}" is taken as the title of the '
+                                                "whole document")
+                        continue
+                elif not s.nodes:
+                    document.notices.append(f'the level-1 heading "{s.title}" has no text of its own: it becomes '
+                                            "an unnumbered chapter (a part's title page)")
             kept.append(s)
         sections = kept
     if before.nodes:
