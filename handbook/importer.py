@@ -234,7 +234,13 @@ def _prepare_html(soup: Any, document: ImportedDocument) -> dict[str, str]:
         while outer.parent is not None and outer.parent.name == "sup" and not _plain(outer.parent).replace(
                 _plain(ref), ""):
             outer = outer.parent
-        outer.replace_with(f"\ue002{number}\ue003")
+        link = outer.find_parent("a")
+        mark = f"\ue002{number}\ue003"
+        if link is not None:  # a note inside a link's text: after the link (no link inside a link)
+            outer.extract()
+            link.insert_after(mark)
+        else:
+            outer.replace_with(mark)
         parent_list = target.parent
         target.decompose()
         if parent_list is not None and parent_list.name == "ol" and not parent_list.find("li"):
@@ -496,6 +502,13 @@ def read_text_file(path: Path, split_level: int, encoding: str | None) -> Import
     document = ImportedDocument(source=path)
     if used not in ("utf-8", "utf-8-sig"):
         document.notices.append(f"read as {used} text")
+    lines = text.lstrip("\ufeff").strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if (len(lines) > 1 and 0 < len(first) <= TYPED_HEADING_LENGTH and first[-1] not in "。.！？!?；;：:，,、"
+            and not any(pattern.match(first) for _, pattern in TYPED_HEADINGS)):
+        document.title = first  # a title line, as notices and regulations start
+        document.notices.append(f'the first line "{first}" is taken as the title of the whole document')
+        text = "\n".join(lines[1:])
     chapters_from_html(_text_to_html(text), document, split_level, {})
     return document
 

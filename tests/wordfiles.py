@@ -154,3 +154,55 @@ def libreoffice(source: Path, fmt: str, outdir: Path) -> Path:
     result = outdir / f"{source.stem}.{fmt.split(':')[0]}"
     assert done.returncode == 0 and result.is_file(), done.stderr + done.stdout
     return result
+
+
+RED_PEN = png(300, 150, (200, 40, 40), "pen")
+
+
+def handbook_document(path: Path) -> Path:
+    """The Word document an office would have: a title, a preface with a footnote, a Chinese chapter with
+    Word's own "一、" / "（一）" numbering, and an English chapter with lists, a table, a link, a second
+    footnote, a picture, a text box, a comment and tracked changes."""
+    d = WordDocument()
+    doc = d.doc
+    doc.core_properties.title = ""
+    doc.add_paragraph("廉洁从业手册", style="Title")
+    preface = doc.add_paragraph("本手册写给每一位员工。")
+    d.footnote(preface, "依据公司二〇二六年一号文件。")
+    doc.add_heading("第一章 总则", level=1)
+    p = doc.add_paragraph()
+    p.add_run("加粗").bold = True
+    p.add_run("与")
+    p.add_run("斜体").italic = True
+    p.add_run("。")
+    chinese = d.numbering(("chineseCounting", "%1、"), ("chineseCounting", "（%2）"))
+    d.numbered("总体要求", chinese, 0)
+    d.numbered("遵守法律", chinese, 1)
+    d.numbered("诚实守信", chinese, 1)
+    d.numbered("适用范围", chinese, 0)
+    doc.add_heading("Gifts and hospitality", level=1)
+    doc.add_paragraph("Refuse gifts from anyone whose interests you could affect.")
+    steps = d.numbering(("decimal", "%1."), ("lowerLetter", "%2)"))
+    d.numbered("Say no politely", steps, 0)
+    d.numbered("Explain the rule", steps, 1)
+    d.numbered("Register it", steps, 0)
+    doc.add_paragraph("Between the steps.")
+    d.numbered("Tell your manager", steps, 0)
+    bullets = d.numbering(("bullet", "•"))
+    d.numbered("a pen or a calendar", bullets, 0)
+    d.numbered("a meal or a ticket", bullets, 0)
+    doc.add_heading("What to register", level=2)
+    table = doc.add_table(rows=3, cols=2)
+    for r, row in enumerate([("Gift", "Value"), ("Pen", "5"), ("Dinner", "80")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    p = doc.add_paragraph("See ")
+    d.link(p, "the register", "https://example.org/register")
+    d.footnote(p, "Kept by the integrity office.")
+    d.picture(RED_PEN, "A red pen")
+    p = doc.add_paragraph("Anchor paragraph with a box.")
+    d.text_box(p, "Boxed advice")
+    p = doc.add_paragraph("Changed text")
+    d.tracked(p, " inserted", " removed")
+    doc.add_comment(p.runs[0], text="Check this", author="Li")
+    return d.save(path)
