@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import build_ok, make_project, pdftotext
 from markdown_it import MarkdownIt
 from pypdf import PdfReader
+from wordfiles import RED_PEN, WordDocument, handbook_document, libreoffice
 
 from handbook.cli import main
 from handbook.content import CHAPTER_NAME, split_front_matter
 from handbook.errors import HandbookError
 from handbook.importer import decode, import_files, read_document, short_title, slug
 from handbook.word import chinese_number, format_number
-from tests.conftest import build_ok, make_project, pdftotext
-from tests.wordfiles import RED_PEN, WordDocument, handbook_document, libreoffice
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
 
