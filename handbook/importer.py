@@ -423,12 +423,16 @@ def _chapter(section: Section, notes: dict[str, str], images: dict[str, tuple[by
 
 
 def chapters_from_html(markup: str, document: ImportedDocument, split_level: int,
-                       images: dict[str, tuple[bytes, str, str]]) -> None:
-    """Fill ``document.chapters`` from HTML; ``images`` maps an img src to (data, suffix, alt)."""
+                       images: dict[str, tuple[bytes, str, str]], fallback_title: str = "") -> None:
+    """Fill ``document.chapters`` from HTML; ``images`` maps an img src to (data, suffix, alt).
+
+    The document's title is its Title-styled paragraph, else ``fallback_title`` (Word's properties,
+    which often hold a template's name), else a level-1 heading with --split-level 2."""
     soup = _soup(markup)
     for tag in soup.find_all(["script", "style", "noscript", "template", "iframe", "object", "embed", "form"]):
         tag.decompose()
     notes = _prepare_html(soup, document)
+    document.title = document.title or fallback_title
     _typed_headings(soup, document)
     for section in _sections(soup, split_level, document):
         document.chapters.append(_chapter(section, notes, images, split_level, document))
@@ -440,10 +444,10 @@ def read_word_file(path: Path, split_level: int) -> ImportedDocument:
     from .word import read_word
 
     result = read_word(path, split_level)
-    document = ImportedDocument(source=path, title=result.title, notices=list(result.notices))
+    document = ImportedDocument(source=path, notices=list(result.notices))
     images = {src: (img.data, _IMAGE_TYPES.get(img.content_type, "." + img.content_type.rsplit("/", 1)[-1]),
                     img.alt) for src, img in result.images.items()}
-    chapters_from_html(result.html, document, split_level, images)
+    chapters_from_html(result.html, document, split_level, images, fallback_title=result.title)
     return document
 
 

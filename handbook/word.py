@@ -544,6 +544,26 @@ class _Prepared:
         return lines
 
 
+def _page_furniture(doc: Any) -> list[str]:
+    """Text in the page headers and footers: not carried over (the handbook prints its own)."""
+    found: list[str] = []
+    for section in doc.sections:
+        for kind in ("header", "footer", "first_page_header", "first_page_footer", "even_page_header",
+                     "even_page_footer"):
+            try:
+                part = getattr(section, kind)
+                if part.is_linked_to_previous:
+                    continue
+                text = _snippet(" ".join(p.text for p in part.paragraphs), 60)
+            except Exception:  # a header python-docx cannot read: nothing to say about it
+                continue
+            label = kind.replace("_", " ")
+            if text and f'"{text}"' not in " ".join(found):
+                found.append(f'the page {label}\'s text ("{text}") was not carried over (the handbook prints its '
+                             "own running heads and page numbers)")
+    return found
+
+
 # -- converting --------------------------------------------------------------------------------------
 
 def to_docx(path: Path, workdir: Path) -> Path:
@@ -596,7 +616,7 @@ def _read_docx(path: Path, split_level: int, shown: Path) -> WordResult:
     doc.save(buffer)
     buffer.seek(0)
 
-    result = WordResult(html="", title=(doc.core_properties.title or "").strip())
+    result = WordResult(html="", title=(doc.core_properties.title or "").strip())  # unless Word's Title style says
     counter = [0]
 
     def image(img: Any) -> dict[str, str]:
@@ -610,9 +630,11 @@ def _read_docx(path: Path, split_level: int, shown: Path) -> WordResult:
     converted = mammoth.convert_to_html(buffer, style_map="\n".join(prepared.heading_style_map()),
                                         convert_image=mammoth.images.img_element(image),
                                         include_default_style_map=True)
+    lost = []
     for message in converted.messages:
-        if message.type == "warning" and not message.message.startswith("Unrecognised"):
-            log.debug("mammoth: %s", message.message)
+        log.debug("mammoth: %s", message.message)
+        if message.type == "warning" and ("ignored" in message.message or message.message.startswith("Could not")):
+            lost.append(f"{message.message.rstrip('.')} (not carried over)")
     result.html = converted.value
-    result.notices = prepared.notices
+    result.notices = prepared.notices + _page_furniture(doc) + list(dict.fromkeys(lost))
     return result

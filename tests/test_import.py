@@ -6,6 +6,7 @@ python-docx writes the .docx files (tests/wordfiles.py), Debian's LibreOffice co
 
 from __future__ import annotations
 
+import base64
 import codecs
 import os
 import subprocess
@@ -351,3 +352,38 @@ def test_nothing_is_written_outside_the_project(documents: dict[str, Path], tmp_
     with pytest.raises(HandbookError, match="points outside the project"):
         import_files(root, [documents["docx"]])
     assert not list(outside.iterdir())
+
+
+def test_page_headers_and_core_properties_do_not_become_text(tmp_path: Path) -> None:
+    d = WordDocument()
+    d.doc.core_properties.title = "Normal.dotm"  # what a template leaves behind
+    d.doc.sections[0].header.paragraphs[0].text = "Integrity Office · internal"
+    d.doc.add_paragraph("Acting with Integrity", style="Title")
+    d.doc.add_heading("Gifts", level=1)
+    d.doc.add_paragraph("Refuse them.")
+    document = read_document(d.save(tmp_path / "headed.docx"))
+    assert document.title == "Acting with Integrity", "Word's Title style wins over the file's properties"
+    assert [c.title for c in document.chapters] == ["Gifts"]
+    assert ('the page header\'s text ("Integrity Office · internal") was not carried over (the handbook prints '
+            "its own running heads and page numbers)") in document.notices
+
+
+def test_a_web_page_keeps_its_own_pictures_and_fetches_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "pen.png").write_bytes(RED_PEN)
+    inline = base64.b64encode(RED_PEN).decode()
+    page = tmp_path / "page.html"
+    page.write_text(f"""<html><head><title>Gifts</title><style>p {{color: red}}</style></head><body>
+        <h1>Gifts</h1><p>Local: <img src="pics/pen.png" alt="A pen"></p>
+        <p>Inline: <img src="data:image/png;base64,{inline}" alt="The same pen"></p>
+        <p>Remote: <img src="https://example.org/tracker.png" alt="Tracker"></p>
+        <script>alert(1)</script></body></html>""", encoding="utf-8")
+    root = make_project(tmp_path / "project")
+    report = import_files(root, [page])
+    chapter = root / "content" / "03-gifts.md"
+    body = front_and_body(chapter)[1]
+    assert "![A pen](03-gifts/figure-1.png)" in body and "![The same pen](03-gifts/figure-2.png)" in body
+    assert (root / "content" / "03-gifts" / "figure-2.png").read_bytes() == RED_PEN
+    assert "tracker" not in body and "alert" not in body and "color" not in body
+    assert ('page.html: chapter "Gifts": the picture "Tracker" was not carried over (not in the document; remote '
+            "pictures are not fetched)") in report.notices
