@@ -387,3 +387,19 @@ def test_a_web_page_keeps_its_own_pictures_and_fetches_nothing(tmp_path: Path) -
     assert "tracker" not in body and "alert" not in body and "color" not in body
     assert ('page.html: chapter "Gifts": the picture "Tracker" was not carried over (not in the document; remote '
             "pictures are not fetched)") in report.notices
+
+
+def test_smartart_is_reported_with_its_paragraph_and_text(tmp_path: Path) -> None:
+    d = WordDocument()
+    d.doc.add_heading("Speaking up", level=1)
+    steps = d.doc.add_paragraph("The steps:")
+    d.smartart(steps, ["Notice", "Ask", "Report"])
+    d.doc.add_paragraph("After the diagram.")
+    docx = d.save(tmp_path / "diagram.docx")
+    root = make_project(tmp_path / "project")
+    result = run("--project", str(root), "import", str(docx))
+    assert result.exit_code == 0, result.output
+    assert ('diagram.docx: paragraph 2 ("The steps:"): SmartArt was not carried over (its text: "Notice / Ask / '
+            'Report")') in result.output.splitlines()
+    body = front_and_body(root / "content" / "03-speaking-up.md")[1]
+    assert "The steps:" in body and "After the diagram." in body

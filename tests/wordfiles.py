@@ -129,6 +129,24 @@ class WordDocument:
             f'<v:textbox><w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>'
             '</v:textbox></v:shape></w:pict></w:r>'))
 
+    def smartart(self, paragraph: Any, texts: list[str]) -> None:
+        """A SmartArt diagram in ``paragraph``: its drawing and its data part with ``texts``, as Word stores them."""
+        a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+        dgm = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+        points = "".join(f'<dgm:pt modelId="{i + 1}"><dgm:t><a:bodyPr/><a:p><a:r><a:t>{t}</a:t></a:r></a:p>'
+                         f"</dgm:t></dgm:pt>" for i, t in enumerate(texts))
+        data = (f'<dgm:dataModel xmlns:dgm="{dgm}" xmlns:a="{a}"><dgm:ptLst>{points}</dgm:ptLst></dgm:dataModel>')
+        part = Part(PackURI("/word/diagrams/data1.xml"),
+                    "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml", data.encode(),
+                    self.doc.part.package)
+        rid = self.doc.part.relate_to(part, RT.DIAGRAM_DATA)
+        paragraph._p.append(parse_xml(
+            f'<w:r {NSDECL} xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+            f'xmlns:a="{a}" xmlns:dgm="{dgm}"><w:drawing><wp:inline><wp:extent cx="5486400" cy="3200400"/>'
+            '<wp:docPr id="77" name="Diagram 1"/><a:graphic>'
+            f'<a:graphicData uri="{dgm}"><dgm:relIds r:dm="{rid}"/></a:graphicData>'
+            "</a:graphic></wp:inline></w:drawing></w:r>"))
+
     def tracked(self, paragraph: Any, inserted: str, deleted: str) -> None:
         paragraph._p.append(parse_xml(
             f'<w:ins {NSDECL} w:id="901" w:author="Editor" w:date="2026-01-01T00:00:00Z">'
