@@ -633,9 +633,7 @@ def _last_number(folders: Iterable[Path]) -> int:
 
 
 def chapter_text(chapter: ImportedChapter) -> str:
-    front: dict[str, Any] = {"title": chapter.title}
-    if chapter.short_title != chapter.title:
-        front["short_title"] = chapter.short_title
+    front: dict[str, Any] = {"title": chapter.title, "short_title": chapter.short_title}  # the running head
     if not chapter.numbered:
         front["numbered"] = False
     header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
