@@ -203,6 +203,10 @@ def _heading_level(node: Any) -> int | None:
     return None
 
 
+def _snippet(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _plain(node: Any) -> str:
     return " ".join(node.get_text(" ").split()) if hasattr(node, "get_text") else " ".join(str(node).split())
 
@@ -256,10 +260,17 @@ def _prepare_html(soup: Any, document: ImportedDocument) -> dict[str, str]:
                 continue
             p.decompose()
     # Links to Word's bookmarks lead nowhere in the handbook: their text stays.
+    inside: list[str] = []
     for a in soup.find_all("a"):
         href = a.get("href")
+        if href and href.startswith("#") and _plain(a):
+            inside.append(_plain(a))
         if not href or href.startswith("#"):
             a.unwrap()
+    if inside:
+        document.notices.append(f"{len(inside)} link{'s' if len(inside) > 1 else ''} to places in the document "
+                                f"(such as \"{_snippet(inside[0])}\") kept as text only: link chapters by their "
+                                "file name, e.g. [see](03-title.md)")
     # Paragraphs left empty.
     for p in soup.find_all("p"):
         if not p.get_text(strip=True) and not p.find("img"):
