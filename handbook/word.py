@@ -53,6 +53,7 @@ MARKER = re.compile(f"{START_MARK}(\\d+){END_MARK}")
 CONVERTED_BY_LIBREOFFICE = {".odt", ".doc", ".wps", ".rtf", ".docm", ".dotx", ".ott"}
 LIBREOFFICE_PACKAGE = "libreoffice-writer-nogui"
 SOFFICE_SECONDS = 180
+FULL_WIDTH_CLOSERS = "、，．。：；）】」』〕"  # a number ending in one of these needs no space: "一、", "（一）"
 
 
 def w(tag: str) -> str:
@@ -165,8 +166,11 @@ class Level:
 class Numbering:
     """Word's list numbering: the text Word would show before each numbered paragraph."""
 
-    def __init__(self, numbering_xml: Any | None) -> None:
+    def __init__(self, numbering_xml: Any | None, numbering_styles: dict[str, str] | None = None) -> None:
+        """``numbering_styles``: a numbering style's id -> its numId (for lists defined by a list style)."""
         self.abstract: dict[str, dict[int, Level]] = {}
+        links: dict[str, str] = {}  # abstractNumId -> the numbering style it takes its levels from
+        self.shared: dict[str, str] = {}
         self.nums: dict[str, tuple[str, dict[int, int]]] = {}  # numId -> (abstractNumId, start overrides)
         self.counters: dict[str, dict[int, int]] = {}
         self.started: set[str] = set()
@@ -185,6 +189,9 @@ class Numbering:
                 level.legal = lvl.find(w("isLgl")) is not None
                 levels[int(lvl.get(w("ilvl"), "0"))] = level
             self.abstract[abstract.get(w("abstractNumId"), "")] = levels
+            link = abstract.find(w("numStyleLink"))
+            if link is not None and link.get(w("val")):
+                links[abstract.get(w("abstractNumId"), "")] = link.get(w("val"), "")
         for num in numbering_xml.findall(w("num")):
             ref = num.find(w("abstractNumId"))
             overrides: dict[int, int] = {}
@@ -194,6 +201,11 @@ class Numbering:
                     overrides[int(override.get(w("ilvl"), "0"))] = int(start.get(w("val")) or "1")
             if ref is not None:
                 self.nums[num.get(w("numId"), "")] = (ref.get(w("val"), ""), overrides)
+        for abstract_id, style in links.items():  # Word's list styles: the levels live with the style's list
+            target = self.nums.get((numbering_styles or {}).get(style, ""))
+            if target and not self.abstract.get(abstract_id) and target[0] in self.abstract:
+                self.abstract[abstract_id] = self.abstract[target[0]]
+                self.shared[abstract_id] = target[0]  # one list: they count together
 
     def level(self, num_id: str, ilvl: int) -> Level | None:
         found = self.nums.get(num_id)
@@ -208,7 +220,7 @@ class Numbering:
         levels = self.abstract.get(abstract_id, {})
         if ilvl not in levels:
             return None
-        counters = self.counters.setdefault(abstract_id, {})
+        counters = self.counters.setdefault(self.shared.get(abstract_id, abstract_id), {})
         if num_id not in self.started:  # a list instance with its own start numbers
             self.started.add(num_id)
             for lvl_index, start in overrides.items():
@@ -277,6 +289,20 @@ def _styles(doc: Any) -> dict[str, StyleInfo]:
         found[style.get(w("styleId"), "")] = StyleInfo(
             name=name_el.get(w("val"), "") if name_el is not None else "",
             based_on=based_el.get(w("val")) if based_el is not None else None, outline=outline, num=num)
+    return found
+
+
+def _numbering_styles(doc: Any) -> dict[str, str]:
+    """Numbering styles (Word's list styles): style id -> the numId in their paragraph properties."""
+    found: dict[str, str] = {}
+    try:
+        root = doc.styles.element
+    except Exception:  # a document without styles.xml
+        return found
+    for style in root.findall(w("style")):
+        num = style.find(f"{w('pPr')}/{w('numPr')}/{w('numId')}")
+        if style.get(w("type")) == "numbering" and num is not None:
+            found[style.get(w("styleId"), "")] = num.get(w("val"), "")
     return found
 
 
@@ -356,7 +382,7 @@ class _Prepared:
         numbering_xml = None
         with contextlib.suppress(NotImplementedError, KeyError, AttributeError):  # no numbering part
             numbering_xml = doc.part.numbering_part.element
-        self.numbering = Numbering(numbering_xml)
+        self.numbering = Numbering(numbering_xml, _numbering_styles(doc))
         self.paragraphs = [p for p in self.body.iter(w("p")) if not self._in_textbox(p)]
         self.index = {id(p): i + 1 for i, p in enumerate(self.paragraphs)}
 
@@ -523,7 +549,7 @@ class _Prepared:
                 continue
             if level.fmt == "bullet" or not label:
                 continue
-            space = "" if level.suffix == "nothing" or not label[-1].isascii() else " "
+            space = "" if level.suffix == "nothing" or label[-1] in FULL_WIDTH_CLOSERS else " "
             _prepend_text(p, label + space)
 
     def heading_style_map(self) -> list[str]:

@@ -405,3 +405,26 @@ def test_smartart_is_reported_with_its_paragraph_and_text(tmp_path: Path) -> Non
             'Report")') in result.output.splitlines()
     body = front_and_body(root / "content" / "03-speaking-up.md")[1]
     assert "The steps:" in body and "After the diagram." in body
+
+
+def test_lists_defined_by_a_word_list_style_get_their_numbers(tmp_path: Path) -> None:
+    """Word's list styles: the list's abstractNum only links (numStyleLink) to a numbering style,
+    whose own list holds the levels ("第%1条")."""
+    from docx.oxml import parse_xml
+
+    d = WordDocument()
+    articles = d.numbering(("chineseCounting", "第%1条"))
+    numbering = d.doc.part.numbering_part.element
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    linked = parse_xml(f'<w:abstractNum {ns} w:abstractNumId="70"><w:numStyleLink w:val="Articles"/></w:abstractNum>')
+    numbering.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}num").addprevious(linked)
+    numbering.append(parse_xml(f'<w:num {ns} w:numId="70"><w:abstractNumId w:val="70"/></w:num>'))
+    d.doc.styles.element.append(parse_xml(
+        f'<w:style {ns} w:type="numbering" w:styleId="Articles"><w:name w:val="Articles"/>'
+        f'<w:pPr><w:numPr><w:numId w:val="{articles}"/></w:numPr></w:pPr></w:style>'))
+    d.doc.add_heading("总则", level=1)
+    d.numbered("为了规范管理，制定本办法。", "70")
+    d.numbered("本办法适用于全体员工。", "70")
+    document = read_document(d.save(tmp_path / "styled-list.docx"))
+    assert document.chapters[0].markdown.split() == [
+        "第一条", "为了规范管理，制定本办法。", "第二条", "本办法适用于全体员工。"]
