@@ -626,21 +626,30 @@ def target_folder(root: Path, department: str | None) -> Path:
     return folder / "content"
 
 
+_NUMBER_AND_NAME = re.compile(r"^(\d+)[a-z]?-(.+)\.md$")
+
+
+def _chapter_names(folder: Path) -> list[tuple[int, str, Path]]:
+    """(number, name after the number, path) of the chapter files of a folder."""
+    found = []
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.md")):
+            m = _NUMBER_AND_NAME.match(path.name)
+            if m and CHAPTER_NAME.match(path.name):
+                found.append((int(m[1]), m[2], path))
+    return found
+
+
 def _existing(folder: Path) -> dict[str, Path]:
     """The chapter files of a folder by the part of their name after the number."""
     found: dict[str, Path] = {}
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.md")):
-            m = CHAPTER_NAME.match(path.name)
-            if m:
-                found.setdefault(m[3], path)
+    for _, name, path in _chapter_names(folder):
+        found.setdefault(name, path)
     return found
 
 
 def _last_number(folders: Iterable[Path]) -> int:
-    numbers = [int(m[1]) for folder in folders if folder.is_dir() for path in folder.glob("*.md")
-               if (m := CHAPTER_NAME.match(path.name))]
-    return max(numbers, default=0)
+    return max((number for folder in folders for number, _, _ in _chapter_names(folder)), default=0)
 
 
 def chapter_text(chapter: ImportedChapter) -> str:
