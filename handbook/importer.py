@@ -223,6 +223,7 @@ def _prepare_html(soup: Any, document: ImportedDocument) -> dict[str, str]:
             ol["start"] = found[1]
     for text in soup.find_all(string=MARKER):
         text.replace_with(MARKER.sub("", str(text)))
+    _items_as_paragraphs(soup)
     # Footnotes and endnotes: a numbered mark where each is referred to, the text collected.
     notes: dict[str, str] = {}
     number = 0
@@ -276,6 +277,32 @@ def _prepare_html(soup: Any, document: ImportedDocument) -> dict[str, str]:
         if not p.get_text(strip=True) and not p.find("img"):
             p.decompose()
     return notes
+
+
+def _items_as_paragraphs(soup: Any) -> None:
+    """List items whose number Markdown cannot say ("a)" under "1.") become paragraphs of the item above,
+    their number written out; the list around them goes on unbroken."""
+    from .word import LABEL_END, LABEL_MARK
+
+    for li in soup.find_all("li"):
+        first = li.find(string=True)
+        if first is None or LABEL_MARK not in first:
+            continue
+        nested = li.parent
+        paragraph = soup.new_tag("p")
+        blocks = []
+        for child in list(li.children):
+            if getattr(child, "name", None) in ("ol", "ul", "p", "table", "blockquote"):
+                blocks.append(child.extract())
+            else:
+                paragraph.append(child.extract())
+        for piece in [paragraph, *blocks]:
+            nested.insert_before(piece)
+        li.decompose()
+        if nested is not None and not nested.find("li"):
+            nested.decompose()
+    for text in soup.find_all(string=re.compile(LABEL_MARK)):
+        text.replace_with(str(text).replace(LABEL_MARK, "").replace(LABEL_END, ""))
 
 
 def _typed_headings(soup: Any, document: ImportedDocument) -> None:

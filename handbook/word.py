@@ -50,6 +50,7 @@ DIAGRAM_URI = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
 CHART_URI = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 START_MARK, END_MARK = "\ue000", "\ue001"  # private-use characters around a list's first number
 MARKER = re.compile(f"{START_MARK}(\\d+){END_MARK}")
+LABEL_MARK, LABEL_END = "\ue005", "\ue006"  # around the number text of an item kept inside a Markdown list
 CONVERTED_BY_LIBREOFFICE = {".odt", ".doc", ".wps", ".rtf", ".docm", ".dotx", ".ott"}
 LIBREOFFICE_PACKAGE = "libreoffice-writer-nogui"
 SOFFICE_SECONDS = 180
@@ -543,6 +544,12 @@ class _Prepared:
                 p.insert(0, ppr)
             if heading is None and is_markdown_list(level, num[1]):
                 _prepend_text(p, f"{START_MARK}{value}{END_MARK}")  # the list keeps its numbers
+                continue
+            top = self.numbering.level(num[0], 0)
+            if heading is None and num[1] > 0 and top is not None and is_markdown_list(top, 0) and label:
+                # "a)" under "1.": it stays in its item (a paragraph of it), with its number as text
+                space = "" if level.suffix == "nothing" or label[-1] in FULL_WIDTH_CLOSERS else " "
+                _prepend_text(p, f"{LABEL_MARK}{label}{space}{LABEL_END}")
                 continue
             _set_numbering(ppr, "0", 0)  # no list: the number is text now (or, for a chapter, dropped)
             if heading is not None and heading <= self.split_level:

@@ -100,7 +100,7 @@ def test_a_word_document_becomes_chapters_that_build(kind: str, documents: dict[
         "**加粗**与*斜体*。", "一、总体要求", "（一）遵守法律", "（二）诚实守信", "二、适用范围"]
     front, body = front_and_body(gifts)
     assert front == {"title": "Gifts and hospitality", "short_title": "Gifts and hospitality"}
-    assert "1. Say no politely\n\na) Explain the rule\n\n2. Register it" in body
+    assert "1. Say no politely\n\n   a) Explain the rule\n2. Register it" in body, "a) stays in item 1"
     assert "3. Tell your manager" in body, "the list goes on counting after a paragraph, as in Word"
     assert "- a pen or a calendar\n- a meal or a ticket" in body
     assert "## What to register" in body
