@@ -333,10 +333,18 @@ def _sections(soup: Any, split_level: int, document: ImportedDocument) -> list[S
         level = _heading_level(node)
         if level is not None and level <= split_level:
             title = _plain(node)
+            marks = FOOTNOTE.findall(title)
+            title = " ".join(FOOTNOTE.sub("", title).split())
             if not title:
                 continue
             current = Section(title=title, numbered=True, level=level)
             sections.append(current)
+            if marks:  # a title has no footnotes: they open the chapter's text instead
+                note = soup.new_tag("p")
+                note.string = "".join(f"\ue002{m}\ue003" for m in marks)
+                current.nodes.append(note)
+                document.notices.append(f'the footnote on the heading "{title}" is at the start of its chapter\'s '
+                                        "text (titles have no footnotes)")
             continue
         if isinstance(node, str) and not node.strip():
             continue

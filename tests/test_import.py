@@ -428,3 +428,14 @@ def test_lists_defined_by_a_word_list_style_get_their_numbers(tmp_path: Path) ->
     document = read_document(d.save(tmp_path / "styled-list.docx"))
     assert document.chapters[0].markdown.split() == [
         "第一条", "为了规范管理，制定本办法。", "第二条", "本办法适用于全体员工。"]
+
+
+def test_a_footnote_on_a_heading_opens_the_chapter_text(tmp_path: Path) -> None:
+    d = WordDocument()
+    heading = d.doc.add_heading("Gifts", level=1)
+    d.footnote(heading, "As amended in 2026.")
+    d.doc.add_paragraph("Refuse them.")
+    document = read_document(d.save(tmp_path / "noted.docx"))
+    assert [c.title for c in document.chapters] == ["Gifts"]
+    assert document.chapters[0].markdown == "[^1]\n\nRefuse them.\n\n[^1]: As amended in 2026.\n"
+    assert any("footnote on the heading \"Gifts\"" in n for n in document.notices)
