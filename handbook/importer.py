@@ -263,11 +263,18 @@ def _prepare_html(soup: Any, document: ImportedDocument) -> dict[str, str]:
     # Links to Word's bookmarks lead nowhere in the handbook: their text stays.
     inside: list[str] = []
     for a in soup.find_all("a"):
-        href = a.get("href")
+        href = (a.get("href") or "").strip()
         if href and href.startswith("#") and _plain(a):
             inside.append(_plain(a))
-        if not href or href.startswith("#"):
-            a.unwrap()
+        elif href and not re.match(r"(?i)^(https?:|mailto:|tel:)", href):
+            document.notices.append(f'the link "{_snippet(_plain(a))}" to {_snippet(href, 60)} is kept as text only: '
+                                    "a printed handbook can only point to web addresses, mail and phone numbers")
+        else:
+            continue
+        a.unwrap()
+    for a in soup.find_all("a"):
+        if not a.get("href"):
+            a.unwrap()  # Word's bookmarks
     if inside:
         document.notices.append(f"{len(inside)} link{'s' if len(inside) > 1 else ''} to places in the document "
                                 f"(such as \"{_snippet(inside[0])}\") kept as text only: link chapters by their "

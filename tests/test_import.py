@@ -379,6 +379,7 @@ def test_a_web_page_keeps_its_own_pictures_and_fetches_nothing(tmp_path: Path) -
         <h1>Gifts</h1><p>Local: <img src="pics/pen.png" alt="A pen"></p>
         <p>Inline: <img src="data:image/png;base64,{inline}" alt="The same pen"></p>
         <p>Remote: <img src="https://example.org/tracker.png" alt="Tracker"></p>
+        <p>Fill in <a href="file:///C:/forms/gift.docx">the form</a> or <a href="https://example.org/f">online</a>.</p>
         <script>alert(1)</script></body></html>""", encoding="utf-8")
     root = make_project(tmp_path / "project")
     report = import_files(root, [page])
@@ -389,6 +390,10 @@ def test_a_web_page_keeps_its_own_pictures_and_fetches_nothing(tmp_path: Path) -
     assert "tracker" not in body and "alert" not in body and "color" not in body
     assert ('page.html: chapter "Gifts": the picture "Tracker" was not carried over (not in the document; remote '
             "pictures are not fetched)") in report.notices
+    assert "Fill in the form or [online](https://example.org/f)." in body
+    assert ('page.html: the link "the form" to file:///C:/forms/gift.docx is kept as text only: a printed handbook '
+            "can only point to web addresses, mail and phone numbers") in report.notices
+    build_ok(root, tmp_path / "dist", only=("handbook",))
 
 
 def test_smartart_is_reported_with_its_paragraph_and_text(tmp_path: Path) -> None:
