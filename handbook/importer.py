@@ -387,6 +387,17 @@ def _converter() -> Any:
     from markdownify import MarkdownConverter
 
     class Converter(MarkdownConverter):
+        def escape(self, text: str, parent_tags: set[str]) -> str:
+            """Text stays text: nothing in it may read as Markdown, HTML or an {attribute} list."""
+            if text and "_noformat" not in parent_tags:
+                text = text.replace("\\", "\\\\")
+                text = re.sub(r"([`\[\]{}|])", r"\\\1", text)
+                text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)
+                text = re.sub(r"&(?=#?\w+;)", r"\\&", text)
+                text = re.sub(r"~(?=~)|(?<=~)~", r"\\~", text)
+            escaped: str = super().escape(text, parent_tags)
+            return escaped
+
         def convert_p(self, el: Any, text: str, parent_tags: set[str]) -> str:
             converted: str = super().convert_p(el, text, parent_tags)  # type: ignore[misc]  # not in its stubs
             # A paragraph that only looks like Markdown block syntax stays a paragraph.

@@ -444,3 +444,18 @@ def test_a_footnote_on_a_heading_opens_the_chapter_text(tmp_path: Path) -> None:
     assert [c.title for c in document.chapters] == ["Gifts"]
     assert document.chapters[0].markdown == "[^1]\n\nRefuse them.\n\n[^1]: As amended in 2026.\n"
     assert any("footnote on the heading \"Gifts\"" in n for n in document.notices)
+
+
+def test_text_that_looks_like_markup_stays_text(tmp_path: Path) -> None:
+    literal = "Type <b> for bold, [x](y), `code`, ~~no~~, {.red}, C:\\forms\\gift | a_b*c & &copy;"
+    d = WordDocument()
+    d.doc.add_heading("Typing", level=1)
+    d.doc.add_paragraph(literal)
+    d.doc.add_paragraph("# not a heading")
+    d.doc.add_paragraph("> not a quote")
+    root = make_project(tmp_path / "project")
+    import_files(root, [d.save(tmp_path / "typing.docx")])
+    build_ok(root, tmp_path / "dist", only=("handbook",))
+    text = pdftotext(tmp_path / "dist" / "handbook.pdf")
+    assert literal in " ".join(text.split())
+    assert "# not a heading" in text and "> not a quote" in text
