@@ -312,6 +312,51 @@ def _items_as_paragraphs(soup: Any) -> None:
         text.replace_with(str(text).replace(LABEL_MARK, "").replace(LABEL_END, ""))
 
 
+def _span(cell: Any, name: str) -> int:
+    value = str(cell.get(name, "1")).strip()
+    return max(1, min(int(value), 100)) if value.isdigit() else 1
+
+
+def _unmerge_tables(soup: Any, document: ImportedDocument) -> None:
+    """Merged cells become the cell and empty ones: a Markdown table has one cell per column and row."""
+    for number, table in enumerate(soup.find_all("table"), start=1):
+        merged = False
+        below: dict[int, int] = {}  # column -> rows a cell above still covers
+        for tr in table.find_all("tr"):
+            if tr.find_parent("table") is not table:
+                continue
+            cells = list(tr.find_all(["td", "th"], recursive=False))
+            out: list[Any] = []
+            column = 0
+            while cells or any(col >= column and left > 0 for col, left in below.items()):
+                if below.get(column, 0) > 0:
+                    below[column] -= 1
+                    out.append(soup.new_tag("td"))
+                    column += 1
+                    continue
+                if not cells:
+                    column += 1
+                    continue
+                cell = cells.pop(0)
+                rows, columns = _span(cell, "rowspan"), _span(cell, "colspan")
+                for attr in ("rowspan", "colspan"):
+                    if attr in cell.attrs:
+                        del cell[attr]
+                out.append(cell)
+                for k in range(columns):
+                    if rows > 1:
+                        below[column + k] = rows - 1
+                    if k:
+                        out.append(soup.new_tag(cell.name))
+                merged = merged or rows > 1 or columns > 1
+                column += columns
+            for cell in out:
+                tr.append(cell.extract() if cell.parent is tr else cell)
+        if merged:
+            document.notices.append(f"table {number} has merged cells: each is written into its first cell, the "
+                                    "others are left empty")
+
+
 def _typed_headings(soup: Any, document: ImportedDocument) -> None:
     """A document without headings: paragraphs like '第一章 总则' or 'Chapter 3 ...' become headings."""
     if soup.find(re.compile(r"^h[1-6]$")):
@@ -496,6 +541,7 @@ def chapters_from_html(markup: str, document: ImportedDocument, split_level: int
     for tag in soup.find_all(["script", "style", "noscript", "template", "iframe", "object", "embed", "form"]):
         tag.decompose()
     notes = _prepare_html(soup, document)
+    _unmerge_tables(soup, document)
     document.title = document.title or fallback_title
     _typed_headings(soup, document)
     for section in _sections(soup, split_level, document):

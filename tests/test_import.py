@@ -459,3 +459,22 @@ def test_text_that_looks_like_markup_stays_text(tmp_path: Path) -> None:
     text = pdftotext(tmp_path / "dist" / "handbook.pdf")
     assert literal in " ".join(text.split())
     assert "# not a heading" in text and "> not a quote" in text
+
+
+def test_merged_table_cells_keep_every_row_in_its_columns(tmp_path: Path) -> None:
+    d = WordDocument()
+    d.doc.add_heading("Limits", level=1)
+    table = d.doc.add_table(rows=4, cols=3)
+    for r, row in enumerate([("Gift", "Limit", ""), ("Pen", "5", "keep"), ("Meal", "50", "register"),
+                             ("Cash", "0", "refuse")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(0, 1).merge(table.cell(0, 2))  # a heading over two columns
+    table.cell(1, 1).merge(table.cell(2, 1))  # one limit for two rows
+    table.cell(1, 1).text = "5 or 50"
+    document = read_document(d.save(tmp_path / "merged.docx"))
+    rows = [line for line in document.chapters[0].markdown.splitlines() if line.startswith("|")]
+    assert rows == ["| Gift | Limit |  |", "| --- | --- | --- |", "| Pen | 5 or 50 | keep |", "| Meal |  | register |",
+                    "| Cash | 0 | refuse |"]
+    assert "table 1 has merged cells: each is written into its first cell, the others are left empty" in \
+        document.notices
