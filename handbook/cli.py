@@ -185,7 +185,6 @@ def preflight(pdf_file: Path, min_dpi: float) -> None:
     \b
     Example:
       handbook preflight dist/handbook-print-shop.pdf
-      handbook import 廉洁从业手册.docx    # a Word document becomes chapters
     """
     from .preflight import preflight as run_preflight
 
