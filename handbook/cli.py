@@ -81,6 +81,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
       handbook departments
       handbook new-department audit-office --name "Audit Office"
       handbook preflight dist/handbook-print-shop.pdf
+      handbook doctor                     # what this machine has, and what is missing
       handbook import 廉洁从业手册.docx    # a Word document becomes chapters
     """
     level = logging.DEBUG if debug else logging.INFO if verbose and not quiet else logging.WARNING
@@ -330,6 +331,34 @@ def _import_report(report: Any, root: Path, quiet: bool) -> None:
                + (f", {len(report.skipped)} kept" if report.skipped else "")
                + (f", {len(report.unchanged)} unchanged" if report.unchanged else ""))
     click.secho(summary, fg="green" if not report.skipped else "yellow", err=True)
+
+
+@main.command()
+@click.pass_obj
+def doctor(obj: Context) -> None:
+    """Check this machine: Python, WeasyPrint, Pango, the fonts the project names, poppler...
+
+    One line each; exit 1 when something a plain build needs is missing.
+
+    \b
+    Examples:
+      handbook doctor
+      handbook --project my-handbook doctor
+    """
+    from .doctor import diagnose
+
+    try:
+        root: Path | None = obj.root
+    except HandbookError:
+        root = None
+    findings = diagnose(root)
+    colors = {"ok": "green", "MISSING": "red", "warning": "yellow"}
+    for finding in findings:
+        click.secho(str(finding), fg=colors.get(finding.status))
+    missing = [f.what for f in findings if f.blocks_build]
+    if missing:
+        raise HandbookError(f"missing for a build: {', '.join(missing)}")
+    click.secho("everything a build needs is here", fg="green")
 
 
 @main.command()

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .content import CHAPTER_NAME, IMAGE_SUFFIXES, split_front_matter
+from .content import IMAGE_SUFFIXES, chapter_name, split_front_matter
 from .errors import HandbookError, display_path
 from .output import atomic_write
 
@@ -725,17 +725,14 @@ def target_folder(root: Path, department: str | None) -> Path:
     return folder / "content"
 
 
-_NUMBER_AND_NAME = re.compile(r"^(\d+)[a-z]?-(.+)\.md$")
-
-
 def _chapter_names(folder: Path) -> list[tuple[int, str, Path]]:
     """(number, name after the number, path) of the chapter files of a folder."""
     found = []
     if folder.is_dir():
-        for path in sorted(folder.glob("*.md")):
-            m = _NUMBER_AND_NAME.match(path.name)
-            if m and CHAPTER_NAME.match(path.name):
-                found.append((int(m[1]), m[2], path))
+        for path in sorted(folder.iterdir()):
+            parts = chapter_name(path.name) if path.is_file() else None
+            if parts is not None:
+                found.append((parts[0], slug(parts[2]) if parts[2] else "", path))
     return found
 
 

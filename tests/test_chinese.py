@@ -316,10 +316,10 @@ def test_the_glyph_check_reads_settings_cards_and_templates(tmp_path: Path) -> N
     lines = len(partial.read_text(encoding="utf-8").splitlines())
     problems = failed_problems(root, tmp_path / "out")
     code = f"U+{ord(ch):04X}"
-    assert any(p.startswith("handbook.yaml:10: ") and code in p for p in problems), problems
-    assert any(p.startswith("content/cards.yaml:5: ") and code in p for p in problems), problems
-    assert any(p.startswith(f"templates/partials/back_cover.html.j2:{lines}: ") and code in p
-               for p in problems), problems
+    # One line for the character, naming every place it is on.
+    (line,) = [p for p in problems if code in p]
+    assert line.startswith("handbook.yaml:10: ")
+    assert line.endswith(f"; also at content/cards.yaml:5, templates/partials/back_cover.html.j2:{lines}"), line
 
 
 def test_a_font_the_stylesheets_do_not_name_does_not_count(tmp_path: Path) -> None:
@@ -352,12 +352,22 @@ def test_the_glyph_check_takes_milliseconds() -> None:
 def test_the_configured_fonts_are_the_families_the_stylesheets_name(tmp_path: Path) -> None:
     from handbook.glyphs import configured_fonts, read_stylesheets
 
-    fonts = configured_fonts(read_stylesheets(sorted((REPO / "styles").glob("*.css")), REPO))
-    assert set(fonts.families) == {"Charis SIL", "Lato", "Noto Serif CJK SC", "Noto Sans CJK SC"}
-    assert not fonts.missing
+    styles = sorted((REPO / "styles").glob("*.css"))
+    fonts = configured_fonts(read_stylesheets(styles, REPO, "zh-CN"))
+    serif = ("Charis SIL", "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", "SimSun", "AR PL UMing CN")
+    assert serif in fonts.stacks
+    assert {"Charis SIL", "Lato", "Noto Serif CJK SC", "Noto Sans CJK SC"} <= set(fonts.files)
+    assert "SimSun" in fonts.families and not any("TC" in f for f in fonts.families)
+    # The theme's Latin faces are the package's files, whatever is installed.
+    assert fonts.files["Charis SIL"][0] == REPO / "handbook" / "fonts" / "charis-sil" / "CharisSIL-Regular.ttf"
+    # A traditional edition's stacks are the TC faces.
+    for language in ("zh-TW", "zh-Hant", "zh-Hant-TW", "zh-HK"):
+        tc = configured_fonts(read_stylesheets(styles, REPO, language))
+        assert "Noto Serif CJK TC" in tc.families and "PMingLiU" in tc.families, language
+        assert not any(" SC" in f for s in tc.stacks for f in s), (language, tc.stacks)
     css = tmp_path / "extra.css"
     css.write_text('/* "Commented Out" */ :root { --label: "第"; --face: "No Such Face", serif; }\n'
                    'h1 { font-family: Lato, Missing Face, sans-serif; }\n', encoding="utf-8")
     fonts = configured_fonts(read_stylesheets([css], tmp_path))
-    assert fonts.families == ["No Such Face", "Lato", "Missing Face"]
-    assert fonts.missing == ["No Such Face", "Missing Face"] and list(fonts.files) == ["Lato"]
+    assert fonts.families == ["Lato", "Missing Face", "No Such Face"]  # declarations, then custom properties
+    assert fonts.missing == ["Missing Face", "No Such Face"] and list(fonts.files) == ["Lato"]
