@@ -74,6 +74,7 @@ class ImportedDocument:
     subtitle: str = ""
     chapters: list[ImportedChapter] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    chapter_labels: list[str] = field(default_factory=list)  # numbers Word printed before chapter headings
 
 
 @dataclass
@@ -554,7 +555,7 @@ def read_word_file(path: Path, split_level: int) -> ImportedDocument:
     from .word import read_word
 
     result = read_word(path, split_level)
-    document = ImportedDocument(source=path, notices=list(result.notices))
+    document = ImportedDocument(source=path, notices=list(result.notices), chapter_labels=result.chapter_labels)
     images = {src: (img.data, _IMAGE_TYPES.get(img.content_type, "." + img.content_type.rsplit("/", 1)[-1]),
                     img.alt) for src, img in result.images.items()}
     chapters_from_html(result.html, document, split_level, images, fallback_title=result.title)
@@ -713,6 +714,39 @@ def read_document(path: Path, split_level: int = 1, encoding: str | None = None)
                         f"import reads {', '.join(sorted(SUFFIXES))}")
 
 
+# -- chapter numbers -------------------------------------------------------------------------------------
+
+_TYPED_NUMBER = re.compile(rf"^\s*(?:第([{CN_NUMERAL}]+)章|([{CN_NUMERAL}]+)、)\s*(.*)$", re.S)
+
+
+def chapter_number_style(document: ImportedDocument) -> str | None:
+    """The handbook's ``chapter_numbers`` that prints the numbers the document's chapters had ("第一章",
+    "一、"), taking a typed number off each title; None when the chapters are not numbered 1, 2, 3...
+    in one of those styles (Word's own numbering of the headings, or typed at their start)."""
+    from .word import chinese_number
+
+    numbered = [c for c in document.chapters if c.numbered]
+    if not numbered:
+        return None
+    labels = document.chapter_labels
+    if len(labels) == len(numbered):
+        for style, form in (("第一章", "第{}章"), ("一、", "{}、")):
+            if labels == [form.format(chinese_number(k)) for k in range(1, len(labels) + 1)]:
+                return style
+        return None
+    typed = [_TYPED_NUMBER.match(c.title) for c in numbered]
+    if not all(typed) or any(not m[3].strip() for m in typed if m):
+        return None
+    found = [m for m in typed if m]
+    for group, style in ((1, "第一章"), (2, "一、")):
+        if [m[group] for m in found] == [chinese_number(k) for k in range(1, len(found) + 1)]:
+            for chapter, m in zip(numbered, found, strict=True):
+                chapter.title = m[3].strip()
+                chapter.short_title = short_title(chapter.title)
+            return style
+    return None
+
+
 # -- writing -------------------------------------------------------------------------------------------
 
 def target_folder(root: Path, department: str | None) -> Path:
@@ -766,9 +800,19 @@ def import_files(root: Path, files: list[Path], *, department: str | None = None
     if not folder.resolve().is_relative_to(root) and folder.exists():
         raise HandbookError(f"{display_path(folder, root)} points outside the project; chapters are written "
                             "only inside it")
-    report = ImportReport()
     documents = [read_document(path, split_level, encoding) for path in files]
-    report.documents = documents
+    return write_chapters(root, documents, department=department, force=force)
+
+
+def write_chapters(root: Path, documents: list[ImportedDocument], *, department: str | None = None,
+                   force: bool = False) -> ImportReport:
+    """Write the chapters of documents already read: numbered after the last, never over a file unless ``force``."""
+    root = root.resolve()
+    folder = target_folder(root, department)
+    if not folder.resolve().is_relative_to(root) and folder.exists():
+        raise HandbookError(f"{display_path(folder, root)} points outside the project; chapters are written "
+                            "only inside it")
+    report = ImportReport(documents=documents)
     existing = _existing(folder)
     number = _last_number([root / "content", folder])
     taken: set[str] = set()

@@ -96,11 +96,12 @@ def create_from_document(target: Path, document: Path, *, split_level: int = 1,
     The handbook's title is the document's (Word's Title style, its properties, or its first level-1
     heading with --split-level 2); a document mostly in Chinese makes a ``zh-CN`` edition.
     """
-    from .importer import cjk_share, import_files, read_document
+    from .importer import chapter_number_style, cjk_share, read_document, write_chapters
 
     imported = read_document(document, split_level)  # a document that cannot be read leaves no project behind
     if not imported.chapters:
         raise ConfigError(f"{document}: no text to make chapters from")
+    numbers = chapter_number_style(imported)  # "第一章 总则": the handbook prints 第一章, the title is 总则
     written = create_project(target, today)
     for path in written:
         rel = path.relative_to(target).as_posix()
@@ -119,7 +120,9 @@ def create_from_document(target: Path, document: Path, *, split_level: int = 1,
     words = " ".join(c.title + " " + c.markdown for c in imported.chapters)
     if cjk_share(words) > 0.5:
         text = re.sub(r"(?m)^language: en\b", "language: zh-CN", text, count=1)
+    if numbers:
+        text = text.rstrip("\n") + f"\nchapter_numbers: {numbers}       # as the document numbered its chapters\n"
     settings.write_text(text, encoding="utf-8")
-    report = import_files(target, [document], split_level=split_level)
+    report = write_chapters(target, [imported])
     files = sorted(p for p in target.rglob("*") if p.is_file())
     return files, report

@@ -77,6 +77,7 @@ class WordResult:
     title: str = ""
     images: dict[str, WordImage] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    chapter_labels: list[str] = field(default_factory=list)
 
 
 # -- numbering ----------------------------------------------------------------------------------------
@@ -379,6 +380,7 @@ class _Prepared:
         self.body = doc.element.body
         self.styles = _styles(doc)
         self.notices: list[str] = []
+        self.chapter_labels: list[str] = []  # the numbers Word showed before the chapter headings
         self.split_level = split_level
         numbering_xml = None
         with contextlib.suppress(NotImplementedError, KeyError, AttributeError):  # no numbering part
@@ -553,6 +555,7 @@ class _Prepared:
                 continue
             _set_numbering(ppr, "0", 0)  # no list: the number is text now (or, for a chapter, dropped)
             if heading is not None and heading <= self.split_level:
+                self.chapter_labels.append(label)  # the handbook prints chapter numbers itself
                 continue
             if level.fmt == "bullet" or not label:
                 continue
@@ -670,4 +673,5 @@ def _read_docx(path: Path, split_level: int, shown: Path) -> WordResult:
             lost.append(f"{message.message.rstrip('.')} (not carried over)")
     result.html = converted.value
     result.notices = prepared.notices + _page_furniture(doc) + list(dict.fromkeys(lost))
+    result.chapter_labels = prepared.chapter_labels
     return result

@@ -214,18 +214,21 @@ def test_a_public_regulation_converted_to_word_becomes_a_chinese_handbook(tmp_pa
     assert result.exit_code == 0, result.output
     settings = yaml.safe_load((target / "handbook.yaml").read_text(encoding="utf-8"))
     assert settings["title"] == "上海市档案条例" and settings["language"] == "zh-CN"
+    assert settings["chapter_numbers"] == "第一章", "the handbook prints the chapter numbers the document typed"
     chapters = sorted((target / "content").glob("*.md"))
+    assert [p.name for p in chapters][:3] == ["00-shang-hai-shi-dang-an-tiao-li.md", "01-zong-ze.md",
+                                              "02-dang-an-ji-gou.md"]
     assert [front_and_body(p)[0]["title"] for p in chapters] == [
-        "上海市档案条例", "第一章 总则", "第二章 档案机构", "第三章 档案管理", "第四章 档案的利用和公布",
-        "第五章 法律责任", "第六章 附则"]
+        "上海市档案条例", "总则", "档案机构", "档案管理", "档案的利用和公布", "法律责任", "附则"]
     build_ok(target, target / "dist", only=("handbook",))
     pdf = target / "dist" / "handbook.pdf"
     text = "".join(pdftotext(pdf).split())
     articles = [f"第{chinese_number(n)}条" for n in range(1, 52)]
     assert all(a in text for a in articles), [a for a in articles if a not in text]
     assert "（十四）档案工作人员玩忽职守" in text
-    assert outline_titles(pdf)[-6:] == ["第一章 总则", "第二章 档案机构", "第三章 档案管理", "第四章 档案的利用和公布",
-                                        "第五章 法律责任", "第六章 附则"]
+    assert outline_titles(pdf)[-6:] == ["总则", "档案机构", "档案管理", "档案的利用和公布", "法律责任", "附则"]
+    spaced = " ".join(pdftotext(pdf).split())
+    assert all(f"第{n}章 {t}" in spaced for n, t in (("一", "总则"), ("四", "档案的利用和公布"), ("六", "附则")))
 
 
 def test_a_gb18030_text_file_with_typed_chapter_headings(tmp_path: Path) -> None:
@@ -478,3 +481,20 @@ def test_merged_table_cells_keep_every_row_in_its_columns(tmp_path: Path) -> Non
                     "| Cash | 0 | refuse |"]
     assert "table 1 has merged cells: each is written into its first cell, the others are left empty" in \
         document.notices
+
+
+def test_word_numbered_chapter_headings_set_the_handbook_chapter_numbers(tmp_path: Path) -> None:
+    d = WordDocument()
+    chapters = d.numbering(("chineseCounting", "第%1章"))
+    for title in ("总则", "申报", "附则"):
+        d.numbered(title, chapters, 0, style="Heading 1")
+        d.doc.add_paragraph(f"{title}的正文。")
+    target = tmp_path / "new"
+    result = run("init", "--from", str(d.save(tmp_path / "办法.docx")), str(target))
+    assert result.exit_code == 0, result.output
+    settings = yaml.safe_load((target / "handbook.yaml").read_text(encoding="utf-8"))
+    assert settings["chapter_numbers"] == "第一章" and settings["language"] == "zh-CN"
+    assert [front_and_body(p)[0]["title"] for p in sorted((target / "content").glob("*.md"))] == [
+        "总则", "申报", "附则"]
+    build_ok(target, target / "dist", only=("handbook",))
+    assert "第三章 附则" in " ".join(pdftotext(target / "dist" / "handbook.pdf").split())
