@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from .errors import Problem
+from .plain import expose
 from .yamlfile import Loc, YamlDoc
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -127,6 +128,7 @@ class ColorOverrides(Strict):
     marks: Color | None = None
 
 
+@expose("line")  # handbook.contact.line(labels.hotline) in templates
 class Contact(Strict):
     hotline: str | None = None
     """Telephone number for reports."""

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from . import __version__
 from .config import PAGE_SIZES
 from .model import Edition
+from .plain import to_data
 from .theme import render_template
 
 # Words the templates print. ``space`` joins a label and a value ("Published by X", "编印：X");
@@ -148,8 +149,8 @@ def _styles_markup(edition: Edition, document: str, target: str, options: PrintO
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,
             extra: Mapping[str, Any] | None = None, options: PrintOptions = PrintOptions()) -> dict[str, Any]:
-    """What every template sees."""
-    return {
+    """What every template sees: plain, immutable data (:func:`handbook.plain.to_data`)."""
+    values = {
         "handbook": edition.settings,
         "chapters": edition.chapters,
         "cards": edition.deck,
@@ -162,6 +163,7 @@ def context(edition: Edition, *, target: str, out_dir: Path, document: str,
         "version": __version__,
         **(extra or {}),
     }
+    return {name: to_data(value, name) for name, value in values.items()}
 
 
 def handbook_html(edition: Edition, *, target: str, out_dir: Path, options: PrintOptions = PrintOptions()) -> str:
