@@ -167,6 +167,8 @@ def flat_size(value: Any, budget: int) -> int:
         return len(value)
     if isinstance(value, (Record, Items)):
         return size_of(value)
+    if isinstance(value, jinja2.Undefined):  # inside a list: an error, not the word "Undefined"
+        value._fail_with_undefined_error()
     if isinstance(value, bool) or value is None:
         return 5
     if isinstance(value, int):
@@ -402,6 +404,20 @@ class ProjectSandbox(SandboxedEnvironment):
             loop.iter = nodes.Filter(loop.iter, "loop_guard", [], [], None, None, lineno=loop.iter.lineno)
         return str(super()._generate(source, name, filename, defer_init))
 
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        raise jinja2.exceptions.SecurityError(
+            f"{type(obj).__name__}.{attribute} is not allowed (templates may read only plain data)")
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, type):  # dict["x"] would make a typing alias: classes have no items
+            return self.unsafe_undefined(obj, str(argument))
+        return super().getitem(obj, argument)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, type):
+            return self.unsafe_undefined(obj, attribute)
+        return super().getattr(obj, attribute)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return allowed_attribute(obj, attr)
 
@@ -422,6 +438,8 @@ class ProjectSandbox(SandboxedEnvironment):
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,  # noqa: N805
              **kwargs: Any) -> Any:
         _step()
+        if isinstance(__obj, jinja2.Undefined):
+            __obj._fail_with_undefined_error()
         if not __self.is_safe_callable(__obj):
             raise jinja2.exceptions.SecurityError(f"calling {_describe(__obj)} is not allowed")
         _expect(call_size(__obj, args, kwargs), f"calling {_describe(__obj)}")
@@ -527,7 +545,8 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
         where, line = template_location(exc, root)
         raise TemplateError("", [Problem(where, line, f"too large for a template: {exc}")]) from exc
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError("", [Problem("templates", None,
+        where, line = template_location(exc, root)
+        raise TemplateError("", [Problem(where, line,
                                          f"template '{exc.name}' not found in "
                                          + ", ".join(display_path(d, root) for d in dirs))]) from exc
     except jinja2.UndefinedError as exc:
