@@ -41,8 +41,8 @@ class BuildOptions:
     organisation: bool = False  # with departments: the organisation-wide edition too (departments=() for it alone)
     strict: bool = False  # warnings are errors
     allow_remote: bool = False  # https images
-    max_pages: int = 500  # per document
-    max_seconds: float = 300.0  # per edition: templates and layout
+    max_pages: int | None = None  # per document (None: limits.pages in handbook.yaml)
+    max_seconds: float | None = None  # per edition: templates and layout (None: limits.seconds)
     jobs: int = 1  # worker processes
     force: bool = False  # rebuild even what is up to date
     print_shop: bool = False  # also handbook-print-shop.pdf (bleed, crop marks, boxes)
@@ -144,7 +144,7 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
         glyphs.require(edition)  # a character no configured font has: named, before WeasyPrint draws a box
         for job in documents.jobs(edition, tuple(keys)):
             start = time.perf_counter()
-            with time_limit(options.max_seconds, edition.name):
+            with time_limit(options.max_seconds or edition.settings.limits.seconds, edition.name):
                 job_result = job.run(edition, out_dir, options)
             if options.strict and job_result.warnings:
                 raise RenderError(f"{edition.name}: warnings are errors (--strict)", job_result.warnings)
@@ -260,8 +260,9 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
             collect(build_edition(edition, out, options, todo[edition.slug]))
         return result
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(os.getpid(),)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(os.getpid(),))
+    try:
         pending: dict[Future[EditionResult], Edition] = {
             pool.submit(build_edition, e, out, options, todo[e.slug]): e for e in editions}
         while pending:
@@ -277,6 +278,12 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
                     log.error("%s: internal error", edition.name, exc_info=exc)
                     collect(EditionResult(edition.name, errors=[Problem(
                         edition.name, None, f"internal error: {type(exc).__name__}: {exc} (run with --debug)")]))
+    except BaseException:  # Ctrl+C, SIGTERM: stop the workers now (their outputs are written atomically)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise
+    pool.shutdown(wait=True)
     return result
 
 

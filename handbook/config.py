@@ -153,6 +153,27 @@ class Contact(Strict):
         return " · ".join(parts)
 
 
+class Limits(Strict):
+    """What one build may use, against runaway input. Only handbook.yaml sets them (a department
+    cannot raise them); raise them on purpose, e.g. for a 900-page compilation."""
+
+    pages: Annotated[int, Field(ge=1)] = 500
+    """Pages per document; a longer one stops the build, naming the document."""
+    seconds: Annotated[float, Field(gt=0)] = 300.0
+    """Seconds per edition: templates and layout."""
+    image_megabytes: Annotated[float, Field(gt=0)] = 20.0
+    """The largest image file."""
+    image_megapixels: Annotated[float, Field(gt=0)] = 40.0
+    """The largest image, in millions of pixels (40: about A3 at 600 dpi)."""
+    template_seconds: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds one template may render (with its includes)."""
+    template_characters: Annotated[int, Field(ge=1000)] = 32_000_000
+    """Characters one template may write, and the largest value it may make on the way (a list
+    item counts 32)."""
+    template_steps: Annotated[int, Field(ge=1000)] = 5_000_000
+    """Loop steps and filters (1 each) and calls (10 each) one template may make."""
+
+
 class Settings(Strict):
     """handbook.yaml: the edition's settings. A department may override any of them."""
 
@@ -186,6 +207,8 @@ class Settings(Strict):
     """pdf/a-3b (archive), pdf/ua-1 (accessible, tagged) or pdf/x-4 (print shops)."""
     page_label: PageLabel = "{n}"
     """The page number in the footer of chapter pages; {n} is the number, e.g. "第 {n} 页"."""
+    limits: Limits = Limits()
+    """Limits against runaway input (see below); handbook.yaml only."""
 
 
 class ChapterSelection(Strict):
@@ -377,6 +400,7 @@ def reference() -> str:
         ("handbook.yaml", Settings),
         ("colors (in handbook.yaml and department.yaml)", Colors),
         ("contact (in handbook.yaml and department.yaml)", Contact),
+        ("limits (in handbook.yaml only)", Limits),
         ("department.yaml (besides any handbook.yaml setting)", Department),
         ("content/cards.yaml", CardsFile),
         ("departments/<slug>/content/cards.yaml", DepartmentCardsFile),

@@ -144,6 +144,9 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     if doc is not None:
         settings, more = validate(doc, Settings)
         problems += more
+        if settings is not None:
+            rules = AssetRules(root, allow_remote, int(settings.limits.image_megabytes * 1024 * 1024),
+                               int(settings.limits.image_megapixels * 1_000_000))
     chapters, more = _chapters(root / "content", rules)
     problems += more
     chapters, more = _ordered(chapters)

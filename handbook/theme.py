@@ -87,7 +87,8 @@ class _Loader(jinja2.BaseLoader):
 MAX_POWER_BITS = 4096  # the size of a whole number a template may make (``*``, ``**``)
 MAX_TEMPLATE_SECONDS = 60.0  # one render of one template (with its includes); `handbook check` too
 MAX_TEMPLATE_CHARS = 32_000_000  # the output of one render, and any value a template makes on the way
-MAX_TEMPLATE_STEPS = 10_000_000  # loop iterations, calls and filters in one render
+MAX_TEMPLATE_STEPS = 5_000_000  # loop iterations and filters (1 each) and calls (10 each) in one render
+ITEM_SIZE = 32  # what one item of a list a template makes counts for, in characters (its memory, roughly)
 
 _deadline = threading.local()
 
@@ -174,9 +175,11 @@ def flat_size(value: Any, budget: int) -> int:
     if isinstance(value, int):
         return value.bit_length() // 3 + 2
     if isinstance(value, (list, tuple, set, frozenset, dict)):
-        total = 2
+        total = 2 + ITEM_SIZE * len(value)
+        if total > budget:
+            return total
         for item in (value.items() if isinstance(value, dict) else value):
-            total += flat_size(item, budget - total) + 2
+            total += flat_size(item, budget - total)
             if total > budget:
                 return total
         return total
@@ -437,7 +440,7 @@ class ProjectSandbox(SandboxedEnvironment):
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,  # noqa: N805
              **kwargs: Any) -> Any:
-        _step()
+        _step(10)
         if isinstance(__obj, jinja2.Undefined):
             __obj._fail_with_undefined_error()
         if not __self.is_safe_callable(__obj):
@@ -504,15 +507,20 @@ def _render(template: jinja2.Template, context: Mapping[str, Any], limit: int) -
     parts: list[str] = []
     total = 0
     stream = template.generate(**context)
+    chunks: list[str] = []
     for part in stream:
         total += len(part)
         parts.append(part)
+        if len(parts) >= 4096:  # many small strings cost more memory than one long one
+            chunks.append("".join(parts))
+            parts.clear()
         if total > limit:
             parts.clear()
+            chunks.clear()
             stream.throw(TemplateTooLarge(
                 f"the template writes more than {limit:,} characters; the limit is "
                 "limits.template_characters in handbook.yaml"))
-    return "".join(parts)
+    return "".join(chunks) + "".join(parts)
 
 
 def template_location(exc: BaseException, root: Path) -> tuple[str, int | None]:
