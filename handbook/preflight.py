@@ -87,7 +87,11 @@ def _fonts(resources: Any, seen: set[int], found: dict[str, bool]) -> None:
 
 def _images(path: Path) -> list[dict[str, str]]:
     """``pdfimages -list``: page, type, color, x-ppi, y-ppi of every image placement."""
-    out = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(["pdfimages", "-list", str(path)], check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
+        raise HandbookError(f"{path}: not a readable PDF (poppler: {why})")
+    out = done.stdout
     rows = []
     for line in out.splitlines()[2:]:
         parts = line.split()
