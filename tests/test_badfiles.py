@@ -9,19 +9,24 @@ from __future__ import annotations
 import io
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import uuid
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_ok, make_project
+from conftest import build_ok, chapter, make_project
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, RectangleObject
 
 from handbook.cli import main
+
+TOKEN = f"SECRET{uuid.uuid4().hex[:12].upper()}"
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +183,116 @@ def test_an_interrupted_build_exits_128_plus_the_signal_and_keeps_the_outputs(
         assert path.is_file()
         now = path.read_bytes()
         assert now == data or len(PdfReader(path).pages) > 0, path  # the old PDF, or a finished new one
+
+
+# ----------------------------------------------------------------------------------------------
+# Hostile and broken images: an error naming the chapter file, line and image, or a drawn figure
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png16(w: int = 40, h: int = 40) -> bytes:
+    """A 16-bit-per-channel RGB PNG, written by hand (Pillow writes only 8-bit RGB)."""
+    rows = b"".join(b"\0" + b"".join(struct.pack(">HHH", x * 1600, y * 1600, 30000) for x in range(w))
+                    for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(rows)) + _chunk(b"IEND", b""))
+
+
+def _pillow(mode: str, fmt: str, size: tuple[int, int] = (60, 60), **kw: object) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new(mode, size, **kw).save(buf, fmt)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def _laughs() -> str:
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+    return (f'<?xml version="1.0"?><!DOCTYPE svg [{entities}]><svg xmlns="http://www.w3.org/2000/svg" '
+            'width="100" height="20"><text y="15">&i;</text></svg>')
+
+
+def hostile_images(secret: Path) -> dict[str, tuple[bytes | str, str]]:
+    """file name -> (content, what the error says after 'image NAME ')."""
+    png = _pillow("RGB", "PNG")
+    jpeg = _pillow("RGB", "JPEG", (300, 300), color="blue")
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="20">{}</svg>'
+    return {
+        "xxe.svg": (f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file://{secret}">]>'
+                    + svg.format('<text y="15">&x;</text>'), "declares entities"),
+        "public-entity.svg": ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x PUBLIC "-//X//EN" '
+                              '"http://127.0.0.1:9/x.dtd">]>' + svg.format('<text y="15">&x;</text>'),
+                              "declares entities"),
+        "parameter-entity.svg": (f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY % p SYSTEM "file://{secret}"> %p;]>'
+                                 + svg.format(""), "declares entities"),
+        "laughs.svg": (_laughs(), "declares entities"),
+        "css-escape.svg": (svg.format(f"<style>rect {{ fill: url(\\66 ile://{secret}#x) }}</style>"
+                                      '<rect width="9" height="9"/>'), "refers to 'file://"),
+        "css-escape-attr.svg": (svg.format(f'<rect width="9" height="9" style="fill: url(\\000066ile://{secret})"/>'),
+                                "refers to 'file://"),
+        "truncated.svg": (svg.format('<rect width="10" ')[:-6], "is not well-formed SVG"),
+        "not-svg.svg": ("hello", "is not well-formed SVG"),
+        "truncated.png": (png[: len(png) // 2], "is damaged or truncated"),
+        "bad-crc.png": (png[:-5] + b"\0\0\0\0\0", "is damaged or truncated"),
+        "truncated.jpg": (jpeg[: len(jpeg) // 2], "is damaged or truncated"),
+        "empty.png": (b"", "is not an image this tool can read"),
+        "text.png": (b"this is not a picture", "is not an image this tool can read"),
+        "jpeg-named.png": (b"\xff\xd8\xff\xe0" + b"\0" * 40, "is not an image this tool can read"),
+        "gray16.png": (_pillow("I;16", "PNG", (40, 40), color=30000), "has pixels in the I;16 format"),
+    }
+
+
+BENIGN = {  # drawn: each PDF holds one image more than the clean edition
+    "rgb16.png": png16(),
+    "doctype.svg": ('<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" '
+                    '"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd"><svg xmlns="http://www.w3.org/2000/svg" '
+                    'width="100" height="20"><rect width="10" height="10" fill="red"/></svg>'),
+}
+
+
+@pytest.fixture(scope="module")
+def image_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, tuple[bytes | str, str]]]:
+    base = tmp_path_factory.mktemp("images")
+    secret = base / "secret.txt"
+    secret.write_text(f"password {TOKEN}\n", encoding="utf-8")
+    table = hostile_images(secret)
+    departments: dict[str, object] = {}
+    for name, content in [*((n, c) for n, (c, _) in table.items()), *BENIGN.items()]:
+        slug = name.replace(".", "-")
+        departments[slug] = {"department.yaml": f"name: Team {slug}\n", "content": {
+            "07-own.md": chapter("Own", f"Text.\n\n![A figure]({name})\n", reminder="R."), name: content}}
+    root = make_project(base / "project", {"departments": departments})
+    result = CliRunner().invoke(main, ["--project", str(root), "build", "--only", "handbook", "--jobs", "2"])
+    return root, result.output, table
+
+
+def test_every_hostile_or_broken_image_is_an_error_naming_chapter_line_and_image(
+        image_build: tuple[Path, str, dict[str, tuple[bytes | str, str]]]) -> None:
+    root, output, table = image_build
+    assert "Traceback" not in output and "<_io" not in output and "object at 0x" not in output, output
+    for name, (_, says) in table.items():
+        slug = name.replace(".", "-")
+        line = f"departments/{slug}/content/07-own.md:8: image {name} {says}"
+        assert line in output or (f"departments/{slug}/content/07-own.md:8: image {name} refers to" in output
+                                  and says.startswith("refers")), (name, output)
+        assert not (root / "dist" / slug / "handbook.pdf").exists(), name
+    assert TOKEN not in output
+    for path in (root / "dist").rglob("*"):
+        assert not path.is_file() or TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_a_16_bit_png_and_an_svg_with_a_plain_doctype_are_drawn(
+        image_build: tuple[Path, str, dict[str, tuple[bytes | str, str]]]) -> None:
+    root, output, _ = image_build
+    clean = len(PdfReader(root / "dist" / "handbook.pdf").pages)
+    for name in BENIGN:
+        pdf = root / "dist" / name.replace(".", "-") / "handbook.pdf"
+        assert pdf.is_file(), output
+        assert len(PdfReader(pdf).pages) > clean
+    listing = subprocess.run(["pdfimages", "-list", str(root / "dist" / "rgb16-png" / "handbook.pdf")],
+                             capture_output=True, text=True, check=True).stdout
+    assert [line for line in listing.splitlines()[2:] if line.split()[3:5] == ["40", "40"]], listing
