@@ -296,3 +296,35 @@ def test_a_16_bit_png_and_an_svg_with_a_plain_doctype_are_drawn(
     listing = subprocess.run(["pdfimages", "-list", str(root / "dist" / "rgb16-png" / "handbook.pdf")],
                              capture_output=True, text=True, check=True).stdout
     assert [line for line in listing.splitlines()[2:] if line.split()[3:5] == ["40", "40"]], listing
+
+
+# ----------------------------------------------------------------------------------------------
+# check: every problem in every file, at once
+
+
+def test_check_reports_every_problem_in_every_file_at_once(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {
+        "departments": {"audit": {
+            "department.yaml": "name: Audit\ncolours: {primary: red}\npage_size: a3\n",
+            "templates": {"handbook.html.j2": "<p>ok</p>\n{% if %}\n"},
+        }},
+        "content": {"03-third.md": "---\ntitle: [unclosed\n---\nText.\n",
+                    "04-fourth.md": chapter("Fourth", "![x](missing.png) and ![y](gone.png)\n", reminder="R.")},
+    }, settings="title: T\ndate: 2026-13-45\npage_size: a3\ncolors: {primary: red, accent: blue}\n")
+    result = CliRunner().invoke(main, ["--project", str(root), "check"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    expected = [
+        "handbook.yaml:2: date: '2026-13-45' is not a date",
+        "handbook.yaml:3: page_size: got 'a3'",
+        "handbook.yaml:4: colors.primary: 'red' is not a colour",
+        "handbook.yaml:4: colors.accent: 'blue' is not a colour",  # two problems on one line: both
+        "content/03-third.md:2: YAML syntax error",
+        "content/04-fourth.md:6: image 'missing.png' not found",
+        "content/04-fourth.md:6: image 'gone.png' not found",
+        "departments/audit/department.yaml:2: colours: unknown key; did you mean colors?",
+        "departments/audit/department.yaml:3: page_size: got 'a3'",
+        "departments/audit/templates/handbook.html.j2:2: template error:",
+    ]
+    for line in expected:
+        assert line in result.output, (line, result.output)
