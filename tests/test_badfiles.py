@@ -7,6 +7,7 @@ outside a page's boxes, and a real build interrupted by Ctrl+C and SIGTERM.
 from __future__ import annotations
 
 import io
+import re
 import os
 import signal
 import struct
@@ -328,3 +329,57 @@ def test_check_reports_every_problem_in_every_file_at_once(tmp_path: Path) -> No
     ]
     for line in expected:
         assert line in result.output, (line, result.output)
+
+
+# ----------------------------------------------------------------------------------------------
+# Large inputs: built, or stopped before layout with the limit named (a real law text, repeated)
+
+LAW = (Path(__file__).parent / "documents" / "belgian-civil-code-art-6-10.md").read_text(encoding="utf-8")
+
+
+def test_a_20_mb_chapter_stops_before_layout_naming_the_chapter_and_the_setting(tmp_path: Path) -> None:
+    body = LAW * (20_000_000 // len(LAW.encode()) + 1)
+    root = make_project(tmp_path / "project", {"content": {"05-code.md": chapter("Civil code", body, reminder="R.")}})
+    assert (root / "content" / "05-code.md").stat().st_size > 20_000_000
+    result = CliRunner().invoke(main, ["--project", str(root), "build", "--only", "handbook", "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert re.search(r"(?m)^content/05-code\.md: [\d,]+ characters: at least [\d,]+ pages$", result.output), result.output
+    assert "the limit is 500 (limits.pages in handbook.yaml: raise it to build this on purpose)" in result.output
+    assert not (root / "dist" / "handbook.pdf").exists()
+
+
+def test_thousands_of_chapters_stop_before_layout(tmp_path: Path) -> None:
+    articles = [part for part in LAW.split("\n\n**") if part.strip()]
+    # Chapter numbers have up to three digits and a letter: 001a, 001b, 001c, 002a...
+    chapters = {f"{n // 3 + 1:03d}{'abc'[n % 3]}-article.md": chapter(
+        f"Article {n}", "**" + articles[n % len(articles)].lstrip("*"), reminder="R.") for n in range(2000)}
+    root = make_project(tmp_path / "project", {"content": chapters}, chapters=False)
+    result = CliRunner().invoke(main, ["--project", str(root), "build", "--only", "handbook", "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    assert "the handbook has 2,000 chapters and each starts a new page" in result.output, result.output
+    assert "limits.pages in handbook.yaml" in result.output
+
+
+def test_raising_limits_pages_builds_on_purpose_and_lowering_it_stops(tmp_path: Path) -> None:
+    articles = [part for part in LAW.split("\n\n**") if part.strip()]
+    chapters = {f"{n:02d}-article.md": chapter(f"Article {n}", "**" + articles[n % len(articles)].lstrip("*"),
+                                               reminder="R.") for n in range(1, 13)}
+    root = make_project(tmp_path / "project", {"content": chapters}, chapters=False)
+    settings = root / "handbook.yaml"
+    plain = settings.read_text(encoding="utf-8")
+    settings.write_text(plain + "limits: {pages: 10}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--project", str(root), "build", "--only", "handbook", "--jobs", "1"])
+    assert result.exit_code == 1 and "limits.pages in handbook.yaml" in result.output, result.output
+    settings.write_text(plain + "limits: {pages: 60}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--project", str(root), "build", "--only", "handbook", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(PdfReader(root / "dist" / "handbook.pdf").pages) > 12
+
+
+def test_a_department_cannot_raise_the_limits(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", {"departments": {"audit": {
+        "department.yaml": "name: Audit\nlimits: {pages: 100000}\n"}}})
+    result = CliRunner().invoke(main, ["--project", str(root), "check"])
+    assert result.exit_code == 1
+    assert "departments/audit/department.yaml:2: limits: unknown key" in result.output, result.output
