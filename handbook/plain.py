@@ -150,10 +150,7 @@ def _public_properties(cls: type) -> list[str]:
 
 def _fields_of(obj: Any, hidden: tuple[str, ...]) -> dict[str, Any]:
     cls = type(obj)
-    if isinstance(obj, BaseModel):
-        names = list(type(obj).model_fields)
-    else:
-        names = [f.name for f in dataclasses.fields(obj)]
+    names = list(type(obj).model_fields) if isinstance(obj, BaseModel) else [f.name for f in dataclasses.fields(obj)]
     names += [p for p in _public_properties(cls) if p not in names and not hasattr(BaseModel, p)]
     values: dict[str, Any] = {name: getattr(obj, name) for name in names if name not in hidden}
     for name in EXPOSED_METHODS.get(cls, ()):
@@ -185,7 +182,8 @@ def to_data(value: Any, where: str = "value") -> Any:
         fields = _fields_of(value, HIDDEN_FIELDS.get(type(value).__name__, ()))
         if type(value).__name__ == "DepartmentInfo":
             # The rest of department.yaml is data too (department.anything_else), never its folder.
-            fields = {**{k: v for k, v in value.raw.items() if k not in fields}, **fields}
+            raw: dict[str, Any] = getattr(value, "raw", {})
+            fields = {**{k: v for k, v in raw.items() if k not in fields}, **fields}
         return _record(fields, where)
     raise TypeError(f"{where}: a template cannot be given a {type(value).__module__}.{type(value).__qualname__} "
                     "(only plain data: mappings, sequences, text, numbers, dates)")

@@ -148,7 +148,7 @@ def open_pdf(path: Path) -> Any:
         raise HandbookError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
     if not data:
         raise HandbookError(f"{shown}: not a readable PDF (the file is empty)")
-    if not data.lstrip()[:5] == b"%PDF-":
+    if data.lstrip()[:5] != b"%PDF-":
         kind = next((what for magic, what in MAGIC.items() if data.lstrip()[:len(magic)] == magic), None)
         raise HandbookError(f"{shown}: not a readable PDF (" + (f"it is {kind}" if kind else
                             "it does not start with %PDF-") + ")")

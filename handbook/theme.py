@@ -16,10 +16,10 @@ import threading
 import time
 import traceback
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import jinja2.debug
@@ -438,7 +438,7 @@ class ProjectSandbox(SandboxedEnvironment):
     def wrap_str_format(self, value: Any) -> None:
         return None  # str.format / format_map are not on the allow-list (the |format filter is)
 
-    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,  # noqa: N805
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,
              **kwargs: Any) -> Any:
         _step(10)
         if isinstance(__obj, jinja2.Undefined):
@@ -506,7 +506,7 @@ def _render(template: jinja2.Template, context: Mapping[str, Any], limit: int) -
     """The template's output, stopped (at the template line writing it) once it passes ``limit``."""
     parts: list[str] = []
     total = 0
-    stream = template.generate(**context)
+    stream = cast(Generator[str, None, None], template.generate(**context))
     chunks: list[str] = []
     for part in stream:
         total += len(part)

@@ -7,8 +7,8 @@ outside a page's boxes, and a real build interrupted by Ctrl+C and SIGTERM.
 from __future__ import annotations
 
 import io
-import re
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -344,7 +344,8 @@ def test_a_20_mb_chapter_stops_before_layout_naming_the_chapter_and_the_setting(
     result = CliRunner().invoke(main, ["--project", str(root), "build", "--only", "handbook", "--jobs", "1"])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert re.search(r"(?m)^content/05-code\.md: [\d,]+ characters: at least [\d,]+ pages$", result.output), result.output
+    line = r"(?m)^content/05-code\.md: [\d,]+ characters: at least [\d,]+ pages$"
+    assert re.search(line, result.output), result.output
     assert "the limit is 500 (limits.pages in handbook.yaml: raise it to build this on purpose)" in result.output
     assert not (root / "dist" / "handbook.pdf").exists()
 
