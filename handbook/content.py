@@ -120,9 +120,11 @@ def image_data_too_large(data: IO[bytes] | bytes, name: str, rules: AssetRules) 
     """Why an image (bytes or an open file) is refused, or None: too many pixels, not an image,
     damaged or truncated (it is decoded whole, a JPEG at 1/8 scale), or a pixel format that cannot
     be printed (a 16-bit greyscale PNG)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageFile, UnidentifiedImageError
 
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    # WeasyPrint sets LOAD_TRUNCATED_IMAGES when imported (it would draw the missing part grey).
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(stream) as img:
             w, h = img.size
@@ -141,6 +143,8 @@ def image_data_too_large(data: IO[bytes] | bytes, name: str, rules: AssetRules) 
         return f"image {name} has far too many pixels; the limit is {rules.max_image_pixels / 1e6:.0f} megapixels"
     except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
         return f"image {name} is damaged or truncated ({_pillow_reason(exc)}); export it again"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
     if w * h > rules.max_image_pixels:
         return (f"image {name} is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); the limit is "
                 f"{rules.max_image_pixels / 1e6:.0f} megapixels (reduce it for print: 300 dpi is enough)")

@@ -409,7 +409,7 @@ class ProjectSandbox(SandboxedEnvironment):
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         raise jinja2.exceptions.SecurityError(
-            f"{type(obj).__name__}.{attribute} is not allowed (templates may read only plain data)")
+            f"{type(obj).__name__}.{attribute} is unsafe: templates may read only plain data")
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if isinstance(obj, type):  # dict["x"] would make a typing alias: classes have no items
