@@ -161,9 +161,13 @@ def _describe(obj: Any) -> str:
 # Sizes: how many characters a value makes when written out, found before it is made.
 
 
-def flat_size(value: Any, budget: int) -> int:
+_SCALARS = (int, float, bool, type(None))
+
+
+def flat_size(value: Any, budget: int, memo: dict[int, int] | None = None) -> int:
     """Characters ``value`` makes as text (a list counts its items, shared ones each time); stops
-    counting past ``budget``. Plain data knows its size; only what a template made is walked."""
+    counting past ``budget``. Plain data knows its size; only what a template made is walked, and a
+    list shared in several places is walked once (``memo``: its size by identity, in this count)."""
     if isinstance(value, str):
         return len(value)
     if isinstance(value, (Record, Items)):
@@ -175,13 +179,23 @@ def flat_size(value: Any, budget: int) -> int:
     if isinstance(value, int):
         return value.bit_length() // 3 + 2
     if isinstance(value, (list, tuple, set, frozenset, dict)):
+        memo = {} if memo is None else memo
+        known = memo.get(id(value))
+        if known is not None:
+            return known
         total = 2 + ITEM_SIZE * len(value)
         if total > budget:
             return total
         for item in (value.items() if isinstance(value, dict) else value):
-            total += flat_size(item, budget - total)
+            if type(item) in _SCALARS:  # the common case, without a call
+                total += 24
+            elif type(item) is str:
+                total += len(item)
+            else:
+                total += flat_size(item, budget - total, memo)
             if total > budget:
                 return total
+        memo[id(value)] = total
         return total
     return 24
 
@@ -199,6 +213,9 @@ def _too_large(size: int, what: str) -> TemplateTooLarge:
 
 def check_size(value: Any, what: str = "a value") -> Any:
     """``value``, or TemplateTooLarge if it is larger than a template may make."""
+    kind = type(value)
+    if kind in _SCALARS or ((kind is Markup or kind is str) and len(value) < 4096):
+        return value  # small: nothing to measure
     limit = _limits().chars
     size = flat_size(value, limit)
     if size > limit:
@@ -215,6 +232,9 @@ def _step(n: int = 1) -> None:
     """Count work; stop a render that runs past its time or its steps."""
     steps = getattr(_deadline, "steps", 0) + n
     _deadline.steps = steps
+    if steps < getattr(_deadline, "check_at", 0):
+        return  # the clock and the limit are read every 256 steps
+    _deadline.check_at = steps + 256
     deadline = getattr(_deadline, "at", None)
     if deadline is not None and time.monotonic() > deadline:
         raise TemplateTimeout
@@ -492,9 +512,21 @@ def environment(dirs: tuple[Path, ...], root: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_finalize,
     )
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_value}
     env.filters["date"] = _guard_filter("date", format_date)
     env.filters["roman"] = _guard_filter("roman", _roman)
     return env
+
+
+def _json_value(value: Any) -> Any:
+    """``|tojson`` of plain data: records as objects, items as arrays, dates as ISO text."""
+    if isinstance(value, Record):
+        return {str(k): v for k, v in value.items() if not isinstance(v, Function)}
+    if isinstance(value, Items):
+        return list(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
 
 
 def _finalize(value: Any) -> Any:
@@ -538,9 +570,11 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
     """Render ``name`` from the search path; errors name the template file and line."""
     env = environment(dirs, root)
     limits = limits or TemplateLimits(seconds=MAX_TEMPLATE_SECONDS)
-    outer = (getattr(_deadline, "at", None), getattr(_deadline, "steps", 0), getattr(_deadline, "limits", None))
+    outer = (getattr(_deadline, "at", None), getattr(_deadline, "steps", 0), getattr(_deadline, "limits", None),
+             getattr(_deadline, "check_at", 0))
     _deadline.at = time.monotonic() + limits.seconds
     _deadline.steps = 0
+    _deadline.check_at = 0
     _deadline.limits = limits
     try:
         return _render(env.get_template(name), context, limits.chars)
@@ -586,4 +620,4 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
         raise TimeLimitExpired(exc.message, [Problem(where, line, "time ran out while rendering this template "
                                                                   "(does it loop for ever?)")]) from exc
     finally:
-        _deadline.at, _deadline.steps, _deadline.limits = outer
+        _deadline.at, _deadline.steps, _deadline.limits, _deadline.check_at = outer
