@@ -219,7 +219,8 @@ def test_allowed_methods_return_plain_data(seen: tuple[Path, dict[str, Any]]) ->
     assert _render(root, "{{ handbook.keywords|join(', ') }}", ctx) == "testing, integrity"
     assert _render(root, "{{ scale.get((1, 'front'), 1.0) }}", ctx) == "0.9"
     assert _render(root, "{% for k, v in department.colors.items() %}{{ k }}{% endfor %}", ctx).startswith("primary")
-    assert _render(root, "{{ handbook.contact|tojson }}", ctx) == '{"hotline": "999", "note": "Call us."}'
+    assert _render(root, "{{ handbook.contact|tojson }}", ctx) == (
+        '{"address": null, "email": null, "hotline": "999", "note": "Call us.", "web": null}')
     assert '"date": "2026-01-15"' in _render(root, "{{ handbook|tojson }}", ctx)
 
 
