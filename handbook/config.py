@@ -171,7 +171,7 @@ class Limits(Strict):
     """Characters one template may write, and the largest value it may make on the way (a list
     item counts 32)."""
     template_steps: Annotated[int, Field(ge=1000)] = 5_000_000
-    """Loop steps and filters (1 each) and calls (10 each) one template may make."""
+    """Loop steps and filters (1 each), calls (10 each) and macro calls (50 each) one template may make."""
 
 
 class Settings(Strict):

@@ -88,6 +88,7 @@ MAX_POWER_BITS = 4096  # the size of a whole number a template may make (``*``, 
 MAX_TEMPLATE_SECONDS = 60.0  # one render of one template (with its includes); `handbook check` too
 MAX_TEMPLATE_CHARS = 32_000_000  # the output of one render, and any value a template makes on the way
 MAX_TEMPLATE_STEPS = 5_000_000  # loop iterations and filters (1 each) and calls (10 each) in one render
+CALL_STEPS = 50  # what calling a macro, a block or a recursive loop counts (each renders template code)
 ITEM_SIZE = 32  # what one item of a list a template makes counts for, in characters (its memory, roughly)
 
 _deadline = threading.local()
@@ -460,7 +461,7 @@ class ProjectSandbox(SandboxedEnvironment):
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any,
              **kwargs: Any) -> Any:
-        _step(10)
+        _step(CALL_STEPS if isinstance(__obj, (Macro, LoopContext, BlockReference)) else 10)
         if isinstance(__obj, jinja2.Undefined):
             __obj._fail_with_undefined_error()
         if not __self.is_safe_callable(__obj):
