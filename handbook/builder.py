@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, glyphs
+from . import cache, glyphs, outputs
 from .config import PAGE_SIZES
 from .errors import ConfigError, HandbookError, Problem, RenderError, TimeLimitExpired
 from .model import Edition
@@ -31,14 +31,14 @@ from .project import department_slug, list_departments, load_project
 
 log = logging.getLogger(__name__)
 
-DOCUMENTS = ("handbook", "cards")
+DOCUMENTS = outputs.names()  # the documents registered at start-up (handbook.outputs)
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     out: Path | None = None  # default: <project>/dist
     save_html: bool = False  # also write <name>.print.html, the exact HTML given to WeasyPrint
-    only: tuple[str, ...] = DOCUMENTS  # which documents
+    only: tuple[str, ...] = field(default_factory=outputs.names)  # which documents (handbook.outputs)
     departments: tuple[str, ...] | None = None  # None: the organisation-wide edition and every department
     organisation: bool = False  # with departments: the organisation-wide edition too (departments=() for it alone)
     strict: bool = False  # warnings are errors

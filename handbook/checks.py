@@ -6,11 +6,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import outputs
 from .builder import time_limit
 from .errors import HandbookError, Problem
 from .glyphs import check_edition as glyph_problems
 from .project import load_project
-from .render import cards_html, handbook_html
 
 CHECK_SECONDS = 120.0  # per edition: rendering its HTML, templates included
 
@@ -33,11 +33,8 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
         result.problems += glyph_problems(edition)
         try:
             with time_limit(CHECK_SECONDS, edition.name):
-                handbook_html(edition, target="print", out_dir=out)
-                handbook_html(edition, target="web", out_dir=out)
-                if edition.deck.cards:
-                    cards_html(edition, layout="sheets", out_dir=out)
-                    cards_html(edition, layout="shop", out_dir=out)
+                for document in outputs.REGISTRY.values():
+                    document.render_html(edition, out)
         except HandbookError as exc:
             result.problems += exc.problems or [Problem(edition.name, None, exc.message)]
     result.problems += css_warnings(sorted(stylesheets), loaded.root)

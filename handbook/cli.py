@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, outputs
 from .errors import HandbookError, Problem
 
 
@@ -117,7 +117,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: dist/ in the project).")
 @click.option("--save-html", is_flag=True, help="Also save the exact HTML given to WeasyPrint (*.print.html).")
-@click.option("--only", type=click.Choice(["handbook", "cards"]), multiple=True,
+@click.option("--only", type=click.Choice(outputs.names()), multiple=True,
               help="Build only these documents (repeatable).")
 @click.option("--department", "-d", "departments", multiple=True, metavar="SLUG",
               shell_complete=_complete_departments, help="Build only this department's edition (repeatable).")
@@ -151,11 +151,11 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
     """
     import os
 
-    from .builder import DOCUMENTS, BuildOptions
+    from .builder import BuildOptions
     from .builder import build as run_build
     from .progress import Reporter
 
-    options = BuildOptions(out=out, save_html=save_html, only=only or DOCUMENTS,
+    options = BuildOptions(out=out, save_html=save_html, only=only or outputs.names(),
                            departments=departments or None, strict=strict, allow_remote=allow_remote,
                            jobs=jobs or os.cpu_count() or 1, force=force, print_shop=print_shop,
                            booklet=booklet, pdf_variant=pdf_variant)

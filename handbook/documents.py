@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from . import pdf
+from . import outputs, pdf
 from .errors import Problem, RenderError, ResourceError, display_path
 from .model import Edition
 from .render import PrintOptions, cards_html, handbook_html
@@ -286,7 +286,7 @@ def overflowing(rendered: pdf.Rendered) -> dict[tuple[int, str], float]:
 
 
 def jobs(edition: Edition, only: tuple[str, ...]) -> Iterator[Job]:
-    if "handbook" in only:
-        yield HandbookJob()
-    if "cards" in only:
-        yield CardsJob()
+    """The jobs of the registered documents among ``only`` (:mod:`handbook.outputs`)."""
+    for document in outputs.documents(only):
+        job: Job = document.load_job()
+        yield job

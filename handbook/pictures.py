@@ -1,6 +1,7 @@
 """Page pictures: PNG previews of a handbook's first pages and of the first card sheet.
 
-``handbook build --png`` and ``handbook serve`` write, next to each edition's PDFs:
+``handbook build --png`` and ``handbook serve`` write, next to each edition's PDFs (the plans are
+declared with the output kinds, :mod:`handbook.outputs`):
 
 - ``handbook-1.png`` … ``handbook-4.png``: the first four pages that carry something (the cover,
   the contents, the first chapters); the blank versos before each right-hand chapter are skipped;
@@ -20,41 +21,24 @@ import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
+from . import outputs
 from .builder import Output
 from .errors import RenderError
 
 DPI = 96  # an A5 page is 560 x 794 pixels, an A4 sheet 794 x 1123
-HANDBOOK_PICTURES = 4  # first non-blank pages of the handbook
-LOOK_AHEAD = 12  # pages rendered to find them
 PDFTOPPM_SECONDS = 60
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Which pages of a PDF become pictures, and their names' stem."""
-
-    stem: str  # "handbook" -> handbook-1.png, handbook-2.png...
-    last_page: int  # render pages 1..last_page
-    count: int  # keep this many
-    skip_blank: bool
-
-
-PLANS = {
-    "handbook.pdf": Plan("handbook", LOOK_AHEAD, HANDBOOK_PICTURES, skip_blank=True),
-    "cards.pdf": Plan("cards", 2, 2, skip_blank=False),  # the first sheet: fronts, then backs
-}
-
-
 def wants_pictures(pdf: Path) -> bool:
-    return pdf.name in PLANS
+    """Whether an output kind declares page pictures for ``pdf`` (:mod:`handbook.outputs`)."""
+    return pdf.name in outputs.picture_plans()
 
 
 def picture_paths(pdf: Path) -> list[Path]:
     """The pictures of ``pdf`` now on disk, in page order."""
-    plan = PLANS[pdf.name]
+    plan = outputs.picture_plans()[pdf.name]
     pattern = re.compile(rf"{re.escape(plan.stem)}-(\d+)\.png")
     found = [(int(m[1]), p) for p in pdf.parent.glob(f"{plan.stem}-*.png") if (m := pattern.fullmatch(p.name))]
     return [p for _, p in sorted(found)]
@@ -84,7 +68,7 @@ def _pdftoppm() -> str:
 
 def write_pictures(pdf: Path, edition: str = "", *, force: bool = False, dpi: int = DPI) -> list[Output]:
     """Write the pictures of ``pdf`` (handbook.pdf or cards.pdf) beside it; one Output each."""
-    plan = PLANS[pdf.name]
+    plan = outputs.picture_plans()[pdf.name]
     folder = pdf.parent
     existing = picture_paths(pdf)
     if not force and _up_to_date(pdf, existing):

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 
-from . import __version__
+from . import __version__, outputs
 from .config import PAGE_SIZES
 from .model import Edition
 from .plain import to_data
@@ -50,22 +50,14 @@ def labels_for(language: str) -> dict[str, str]:
 def stylesheets_for(edition: Edition, document: str, target: str = "print") -> list[Path]:
     """The stylesheets of one document, project's first, then the department's.
 
-    ``handbook*.css`` apply to the handbook, ``cards*.css`` to the cards, ``web*.css`` to the web
-    page only; any other name (``theme.css``) applies to every document.
+    A stylesheet named after a document's prefix (:mod:`handbook.outputs`: ``handbook*.css``,
+    ``cards*.css``; ``web*.css`` for the handbook's web page only) applies to that document alone;
+    any other name (``theme.css``) applies to every document.
     """
     chosen = []
     for path in edition.stylesheets:
-        name = path.name
-        if name.startswith("web"):
-            if target == "web" and document == "handbook":
-                chosen.append(path)
-        elif name.startswith("handbook"):
-            if document == "handbook":
-                chosen.append(path)
-        elif name.startswith("cards"):
-            if document == "cards":
-                chosen.append(path)
-        else:
+        owner = outputs.stylesheet_owner(path.name)
+        if owner is None or (owner[0].name == document and (owner[1] == "print" or target == "web")):
             chosen.append(path)
     return chosen
 
@@ -187,14 +179,26 @@ def template_limits(edition: Edition) -> TemplateLimits:
     return TemplateLimits(limits.template_seconds, limits.template_characters, limits.template_steps)
 
 
+def document_html(edition: Edition, document: str, *, target: str, out_dir: Path,
+                  extra: Mapping[str, Any] | None = None, options: PrintOptions = PrintOptions()) -> str:
+    """A registered document's template (:mod:`handbook.outputs`) rendered for ``target``."""
+    return render_template(edition.template_dirs, edition.root, outputs.get(document).template,
+                           context(edition, target=target, out_dir=out_dir, document=document, extra=extra,
+                                   options=options), template_limits(edition))
+
+
 def handbook_html(edition: Edition, *, target: str, out_dir: Path, options: PrintOptions = PrintOptions()) -> str:
     """The handbook: ``target="print"`` for WeasyPrint, ``"web"`` for the self-contained page."""
-    html = render_template(edition.template_dirs, edition.root, "handbook.html.j2",
-                           context(edition, target=target, out_dir=out_dir, document="handbook", options=options),
-                           template_limits(edition))
+    html = document_html(edition, "handbook", target=target, out_dir=out_dir, options=options)
     if target == "web":
         html = inline_images(html, edition.root)
     return html
+
+
+def handbook_pages(edition: Edition, out_dir: Path) -> dict[str, str]:
+    """The handbook's HTML without PDFs (``handbook check``): print and web."""
+    return {"handbook.print.html": handbook_html(edition, target="print", out_dir=out_dir),
+            "handbook.html": handbook_html(edition, target="web", out_dir=out_dir)}
 
 
 _SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
@@ -254,6 +258,12 @@ def cards_html(edition: Edition, *, layout: str, out_dir: Path,
     extra = {"layout": layout, "pages": pages, "page_w": f"{page_w:.3f}", "page_h": f"{page_h:.3f}",
              "card_w": f"{edition.deck.size[0]:.3f}", "card_h": f"{edition.deck.size[1]:.3f}",
              "scale": dict(scale or {})}
-    return render_template(edition.template_dirs, edition.root, "cards.html.j2",
-                           context(edition, target="print", out_dir=out_dir, document="cards",
-                                   extra=extra, options=options), template_limits(edition))
+    return document_html(edition, "cards", target="print", out_dir=out_dir, extra=extra, options=options)
+
+
+def cards_pages(edition: Edition, out_dir: Path) -> dict[str, str]:
+    """The cards' HTML without PDFs (``handbook check``): both layouts, when there are cards."""
+    if not edition.deck.cards:
+        return {}
+    return {"cards.print.html": cards_html(edition, layout="sheets", out_dir=out_dir),
+            "cards-print-shop.print.html": cards_html(edition, layout="shop", out_dir=out_dir)}
