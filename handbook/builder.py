@@ -19,78 +19,21 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cache, glyphs, outputs
 from .config import PAGE_SIZES
 from .errors import ConfigError, HandbookError, Problem, RenderError, TimeLimitExpired
 from .model import Edition
+from .options import BuildOptions, RenderOptions
 from .output import atomic_write
 from .project import department_slug, list_departments, load_project
+from .results import BuildReport, EditionResult, Output
 
 log = logging.getLogger(__name__)
 
 DOCUMENTS = outputs.names()  # the documents registered at start-up (handbook.outputs)
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    out: Path | None = None  # default: <project>/dist
-    save_html: bool = False  # also write <name>.print.html, the exact HTML given to WeasyPrint
-    only: tuple[str, ...] = field(default_factory=outputs.names)  # which documents (handbook.outputs)
-    departments: tuple[str, ...] | None = None  # None: the organisation-wide edition and every department
-    organisation: bool = False  # with departments: the organisation-wide edition too (departments=() for it alone)
-    strict: bool = False  # warnings are errors
-    allow_remote: bool = False  # https images
-    max_pages: int | None = None  # per document (None: limits.pages in handbook.yaml)
-    max_seconds: float | None = None  # per edition: templates and layout (None: limits.seconds)
-    jobs: int = 1  # worker processes
-    force: bool = False  # rebuild even what is up to date
-    print_shop: bool = False  # also handbook-print-shop.pdf (bleed, crop marks, boxes)
-    booklet: bool = False  # also booklet.pdf (two up, saddle-stitch order)
-    pdf_variant: str | None = None  # pdf/a-3b | pdf/ua-1 | pdf/x-4 (else the edition's setting)
-
-    def output_key(self) -> dict[str, object]:
-        """The options that change what is written."""
-        return {"save_html": self.save_html, "allow_remote": self.allow_remote, "strict": self.strict,
-                "max_pages": self.max_pages, "print_shop": self.print_shop, "booklet": self.booklet,
-                "pdf_variant": self.pdf_variant}
-
-
-@dataclass
-class Output:
-    """One output file: written now, or up to date from an earlier build."""
-
-    path: Path
-    pages: int | None
-    size: int
-    seconds: float
-    edition: str
-    status: str = "written"  # "written" | "up to date"
-
-
-@dataclass
-class BuildReport:
-    outputs: list[Output] = field(default_factory=list)
-    failed: dict[str, list[Problem]] = field(default_factory=dict)  # edition -> errors
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    @property
-    def written(self) -> list[Output]:
-        return [o for o in self.outputs if o.status == "written"]
-
-
-@dataclass
-class EditionResult:
-    name: str
-    outputs: list[Output] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
+__all__ = ["BuildOptions", "BuildReport", "EditionResult", "Output", "RenderOptions", "build", "build_edition"]
 
 
 def edition_out_dir(out: Path, slug: str | None) -> Path:
@@ -172,13 +115,15 @@ def too_long(edition: Edition, limit: int) -> None:
         for ch in longest if len(ch.text) >= per_page])
 
 
-def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str],
+def build_edition(edition: Edition, out: Path, options: RenderOptions | BuildOptions, keys: dict[str, str],
                   warnings: tuple[Problem, ...] = ()) -> EditionResult:
     """Render and write the documents in ``keys`` (document -> base key, taken before the build).
 
     ``warnings``: what loading found for this edition; stored with each output, with the job's own."""
     from . import documents  # imports WeasyPrint: only when something is rendered
 
+    if isinstance(options, BuildOptions):
+        options = options.render
     result = EditionResult(edition.name)
     out_dir = edition_out_dir(out, edition.slug)
     state = cache.State.read(out_dir)
@@ -265,10 +210,11 @@ def _die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
-def build(root: Path, options: BuildOptions = BuildOptions(),
+def build(root: Path, options: BuildOptions | None = None,
           report: Callable[[Output], None] = lambda o: None,
           progress: Progress = lambda done, total, name: None) -> BuildReport:
     """Build the project at ``root``; one edition's failure never stops the others."""
+    options = options or BuildOptions()
     root = root.resolve()
     out = (options.out or root / "dist").resolve()
     todo, fresh, replayed = _plan(root, out, options)
@@ -305,7 +251,7 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     workers = min(max(1, options.jobs), total)
     if workers <= 1:
         for edition in editions:
-            collect(build_edition(edition, out, options, todo[edition.slug],
+            collect(build_edition(edition, out, options.render, todo[edition.slug],
                                   tuple(loaded.edition_warnings.get(edition.slug, ()))))
         return result
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
@@ -313,7 +259,7 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
                                initargs=(os.getpid(),))
     try:
         pending: dict[Future[EditionResult], Edition] = {
-            pool.submit(build_edition, e, out, options, todo[e.slug],
+            pool.submit(build_edition, e, out, options.render, todo[e.slug],
                         tuple(loaded.edition_warnings.get(e.slug, ()))): e for e in editions}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -19,7 +19,7 @@ from .render import PrintOptions, cards_html, handbook_html
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from .builder import BuildOptions
+    from .options import RenderOptions  # a job sees only what renders a document, nothing that schedules
 
 
 @dataclass
@@ -43,7 +43,7 @@ class JobResult:
 class Job(Protocol):
     document: str
 
-    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult: ...
+    def run(self, edition: Edition, out_dir: Path, options: RenderOptions) -> JobResult: ...
 
 
 def roots(edition: Edition) -> tuple[Path, ...]:
@@ -78,12 +78,12 @@ FinishersFor = Callable[[pdf.Rendered], tuple[pdf.Finisher, ...]]
 SYSTEM_CMYK_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian's libgs-common
 
 
-def variant_for(edition: Edition, options: BuildOptions) -> str | None:
+def variant_for(edition: Edition, options: RenderOptions) -> str | None:
     """The PDF variant: the command line's, else the edition's setting."""
     return options.pdf_variant or edition.settings.pdf_variant
 
 
-def print_options(edition: Edition, options: BuildOptions, *, print_shop: bool = False) -> PrintOptions:
+def print_options(edition: Edition, options: RenderOptions, *, print_shop: bool = False) -> PrintOptions:
     """How to make the print HTML: bleed for the print shop, CMYK colours and profile for PDF/X."""
     cmyk = variant_for(edition, options) == "pdf/x-4"
     profile = None
@@ -97,14 +97,14 @@ def print_options(edition: Edition, options: BuildOptions, *, print_shop: bool =
     return PrintOptions(print_shop=print_shop, bleed=edition.settings.bleed, cmyk=cmyk, cmyk_profile=profile)
 
 
-def render_pdf(html: str, edition: Edition, out_dir: Path, name: str, options: BuildOptions,
+def render_pdf(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
                finishers: FinishersFor = lambda r: ()) -> tuple[bytes, pdf.Rendered]:
     """Lay out ``html`` as ``out_dir/<name>.print.html`` would be, through the project-only fetcher."""
     rendered = layout(html, edition, out_dir, name, options)
     return write(rendered, edition, options, finishers(rendered)), rendered
 
 
-def layout(html: str, edition: Edition, out_dir: Path, name: str, options: BuildOptions) -> pdf.Rendered:
+def layout(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions) -> pdf.Rendered:
     """HTML -> pages through the project-only fetcher; refused resources and page limits checked."""
     allowed: tuple[Path, ...] = ()
     if variant_for(edition, options) == "pdf/x-4" and SYSTEM_CMYK_PROFILE.is_file():
@@ -144,7 +144,7 @@ def check_overflow(rendered: pdf.Rendered, edition: Edition, name: str) -> None:
     raise RenderError(f"{edition.name}: content runs off the page in {name}.pdf", problems)
 
 
-def write(rendered: pdf.Rendered, edition: Edition, options: BuildOptions,
+def write(rendered: pdf.Rendered, edition: Edition, options: RenderOptions,
           finishers: tuple[pdf.Finisher, ...]) -> bytes:
     variant = variant_for(edition, options)
     return pdf.write_pdf(rendered, finishers, **({"pdf_variant": variant} if variant else {}))
@@ -169,7 +169,7 @@ class HandbookJob:
 
     document = "handbook"
 
-    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
+    def run(self, edition: Edition, out_dir: Path, options: RenderOptions) -> JobResult:
         result = JobResult()
         first = edition.chapters[0].anchor if edition.chapters else None
         bleed = edition.settings.bleed
@@ -216,7 +216,7 @@ class CardsJob:
 
     document = "cards"
 
-    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> JobResult:
+    def run(self, edition: Edition, out_dir: Path, options: RenderOptions) -> JobResult:
         result = JobResult()
         for layout in ("sheets", "shop"):
             CardLayout(layout).render(edition, out_dir, options, result)
@@ -230,7 +230,7 @@ class CardLayout:
         self.layout = layout
         self.name = "cards" if layout == "sheets" else "cards-print-shop"
 
-    def render(self, edition: Edition, out_dir: Path, options: BuildOptions, result: JobResult) -> None:
+    def render(self, edition: Edition, out_dir: Path, options: RenderOptions, result: JobResult) -> None:
         """Lay the cards out, shrinking text that does not fit, and add the PDF to ``result``."""
         if not edition.deck.cards:
             return

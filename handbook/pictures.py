@@ -24,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import outputs
-from .builder import Output
 from .errors import RenderError
+from .results import Output
 
 DPI = 96  # an A5 page is 560 x 794 pixels, an A4 sheet 794 x 1123
 PDFTOPPM_SECONDS = 60

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from .builder import Output
 from .output import human_size
+from .results import Output
 
 
 def output_line(o: Output, cwd_relative: str) -> str:

@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .builder import BuildOptions, Output, build, edition_out_dir
+from .builder import BuildOptions, build, edition_out_dir
 from .errors import ConfigError, HandbookError, Problem
 from .model import Edition
 from .output import human_size
 from .project import list_departments, load_project
+from .results import Output
 
 log = logging.getLogger(__name__)
 

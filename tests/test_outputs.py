@@ -19,6 +19,7 @@ from handbook import outputs
 from handbook.builder import BuildOptions, build
 from handbook.checks import check_project
 from handbook.model import Edition
+from handbook.options import RenderOptions
 from handbook.project import load_project
 from handbook.render import stylesheets_for
 
@@ -42,7 +43,7 @@ class PosterJob:
 
     document = "poster"
 
-    def run(self, edition: Edition, out_dir: Path, options: BuildOptions) -> Any:
+    def run(self, edition: Edition, out_dir: Path, options: RenderOptions) -> Any:
         from handbook.documents import JobResult, print_options, render_pdf
         from handbook.render import document_html
 
