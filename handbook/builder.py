@@ -122,7 +122,7 @@ def build_edition(edition: Edition, out: Path, options: RenderOptions | BuildOpt
     ``warnings``: what loading found for this edition; stored with each output, with the job's own."""
     from . import documents  # imports WeasyPrint: only when something is rendered
 
-    if isinstance(options, BuildOptions):
+    if not isinstance(options, RenderOptions):
         options = options.render
     result = EditionResult(edition.name)
     out_dir = edition_out_dir(out, edition.slug)

@@ -10,12 +10,16 @@ characters, as letter spacing; every other line is justified at its spaces as be
 
 The layout itself is unchanged (line breaks, kinsoku, page breaks): only the lines' final
 positions are. This module patches one function of WeasyPrint's inline layout
-(``weasyprint.layout.inline.justify_line``, pinned ``weasyprint>=70,<71`` in pyproject.toml); when
-that function is not there, :func:`install` does nothing and the lines stay ragged.
+(``weasyprint.layout.inline.justify_line``, pinned ``weasyprint>=70,<71`` in pyproject.toml).
+:data:`RELIES_ON` lists the exact signatures it relies on; when one differs, :func:`install` does
+nothing (the lines stay ragged) and ``tests/test_chinese.py`` fails, naming the function.
+:func:`handbook.pdf.font_config` installs it, where WeasyPrint's fonts are configured.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 import re
 from typing import Any
@@ -27,6 +31,32 @@ CJK = re.compile("[\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\u
                  "\uff00-\uffef\U00020000-\U0003ffff]")
 
 _installed = False
+
+# WeasyPrint's functions this patch replaces or calls, with their parameters as it uses them.
+RELIES_ON: dict[str, tuple[str, ...]] = {
+    "weasyprint.layout.inline:justify_line": ("context", "line", "extra_width"),
+    "weasyprint.layout.inline:add_word_spacing": ("context", "box", "justification_spacing", "x_advance"),
+    "weasyprint.text.line_break:create_layout": ("text", "style", "context", "max_width", "justification_spacing"),
+    "weasyprint.formatting_structure.boxes:Box.translate": ("self", "dx", "dy", "ignore_floats"),
+}
+
+
+def signature_problems() -> list[str]:
+    """What differs between :data:`RELIES_ON` and the installed WeasyPrint (empty: the patch fits)."""
+    problems = []
+    for spec, expected in RELIES_ON.items():
+        module_name, _, path = spec.partition(":")
+        try:
+            found: Any = importlib.import_module(module_name)
+            for part in path.split("."):
+                found = getattr(found, part)
+            params = tuple(inspect.signature(found).parameters)
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            problems.append(f"{spec}: not found ({exc})")
+            continue
+        if params != expected:
+            problems.append(f"{spec}: parameters {params}, the patch expects {expected}")
+    return problems
 
 
 def _text_boxes(box: Any, boxes: Any) -> list[Any]:
@@ -51,10 +81,11 @@ def install() -> bool:
     except ImportError:  # pragma: no cover - another WeasyPrint
         log.debug("CJK justification not installed: WeasyPrint's inline layout has moved")
         return False
-    original = getattr(inline, "justify_line", None)
-    if original is None or not hasattr(inline, "add_word_spacing"):  # pragma: no cover
-        log.debug("CJK justification not installed: no weasyprint.layout.inline.justify_line")
+    changed = signature_problems()
+    if changed:  # pragma: no cover - another WeasyPrint; tests/test_chinese.py fails on it
+        log.warning("CJK justification not installed, WeasyPrint changed: %s", "; ".join(changed))
         return False
+    original = inline.justify_line
 
     def spread(context: Any, box: Any, spacing: float, x_advance: float) -> float:
         """Like WeasyPrint's ``add_word_spacing``, with letter spacing after every character."""

@@ -887,9 +887,9 @@ def card_does_not_fit(size: str, sheet: str) -> str | None:
 
 def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type[DepartmentCardsFile],
                     base: CardsFile | None = None
-                    ) -> tuple[CardsFile | DepartmentCardsFile | None, list[tuple[str, str, str]],
+                    ) -> tuple[CardsFile | DepartmentCardsFile | None, list[tuple[str, str, str, int]],
                                list[Problem]]:
-    """Read a cards.yaml: the settings, the extra cards as (front HTML, back HTML, source).
+    """Read a cards.yaml: the settings, the extra cards as (front HTML, back HTML, path, line).
 
     ``base``: the project's deck settings, which a department's cards.yaml changes.
     """
@@ -914,12 +914,11 @@ def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type
                                     f"size: {why}"))
     cards = []
     for i, spec in enumerate(deck.cards):
-        where = f"{shown}:{doc.line_of(('cards', i))}"
         sides = []
         for side in ("front", "back"):
             html, _, more = render_markdown(getattr(spec, side), source=shown, base_dir=path.parent,
                                             rules=rules, line_offset=doc.line_of(("cards", i, side)) - 1)
             problems += more
             sides.append(html)
-        cards.append((sides[0], sides[1], where))
+        cards.append((sides[0], sides[1], shown, doc.line_of(("cards", i))))
     return deck, cards, problems

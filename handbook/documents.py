@@ -250,8 +250,7 @@ class CardLayout:
                     scale[(number, side)] = smaller[0]
                 else:
                     card = edition.deck.cards[number - 1]
-                    problems.append(Problem(card.source.rsplit(":", 1)[0] if ":" in card.source else card.source,
-                                            _line(card.source),
+                    problems.append(Problem(card.path, card.line,
                                             f"card {number} of {len(edition.deck.cards)} ({side}): the text "
                                             f"overflows by {excess:.1f} mm even at {int(SHRINK_STEPS[-1] * 100)} % "
                                             "type size; shorten it"))
@@ -268,11 +267,6 @@ class CardLayout:
             shop = ShopPage(*edition.deck.size)
             finishers = (pdf.viewer_preferences(), pdf.page_boxes(shop.trim_box, shop.bleed))
         result.add_pdf(self.name, write(rendered, edition, options, finishers), rendered, html, options.save_html)
-
-
-def _line(source: str) -> int | None:
-    tail = source.rsplit(":", 1)[-1]
-    return int(tail) if ":" in source and tail.isdigit() else None
 
 
 def overflowing(rendered: pdf.Rendered) -> dict[tuple[int, str], float]:

@@ -8,9 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 import click
+
+
+class Severity(StrEnum):
+    """How bad a problem is; a string too, so messages and stored warnings read "error"/"warning"."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Location(NamedTuple):
+    """Where a problem is: a file as the user reads it, and a line (None: the whole file)."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 @dataclass(frozen=True, order=True)
@@ -20,16 +39,23 @@ class Problem:
     path: str
     line: int | None
     message: str
-    severity: str = "error"  # "error" | "warning"
+    severity: Severity | str = Severity.ERROR  # "warning" as text is made a Severity
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.severity, Severity):  # "warning" given as text
+            object.__setattr__(self, "severity", Severity(self.severity))
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        return f"{self.location}: {prefix}{self.message}"
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.line)
 
     @property
     def is_error(self) -> bool:
-        return self.severity == "error"
+        return self.severity is Severity.ERROR
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:

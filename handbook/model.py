@@ -101,11 +101,17 @@ class Card:
 
     front: str
     back: str
-    source: str  # where it comes from: "content/cards.yaml:12" or a chapter file
+    path: str  # the file it comes from: "content/cards.yaml" or a chapter file
     kind: str = "extra"  # "title" | "chapter" | "extra"
     number: str | None = None  # the chapter number it belongs to
     title: str = ""
     label: str = ""  # the chapter number as printed
+    line: int | None = None  # its line in ``path`` (cards.yaml's cards)
+
+    @property
+    def source(self) -> str:
+        """Where it comes from, as the user reads it: "content/cards.yaml:12" (templates' data-source)."""
+        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ from .errors import HandbookError, Problem, RenderError, ResourceError
 
 log = logging.getLogger(__name__)
 
-cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces only
 
 _FONT_CONFIG: FontConfiguration | None = None
 MM = 72 / 25.4  # PDF points per millimetre
@@ -44,6 +43,7 @@ def font_config() -> FontConfiguration:
     """One font configuration per process, reused by every edition."""
     global _FONT_CONFIG
     if _FONT_CONFIG is None:
+        cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces only
         _FONT_CONFIG = FontConfiguration()
     return _FONT_CONFIG
 

@@ -152,8 +152,8 @@ def _ordered(chapters: list[Chapter], own: frozenset[str] = frozenset()) -> tupl
     return [by_order[k] for k in sorted(by_order)], problems
 
 
-def _deck(settings: CardsFile, extra: list[tuple[str, str, str]], chapters: list[Chapter],
-          dept_extra: list[tuple[str, str, str]], dept_cards: DepartmentCardsFile | None,
+def _deck(settings: CardsFile, extra: list[tuple[str, str, str, int]], chapters: list[Chapter],
+          dept_extra: list[tuple[str, str, str, int]], dept_cards: DepartmentCardsFile | None,
           cards_source: str) -> Deck:
     cards: list[Card] = []
     if settings.from_chapters:
@@ -162,8 +162,8 @@ def _deck(settings: CardsFile, extra: list[tuple[str, str, str]], chapters: list
             if ch.numbered:
                 cards.append(Card("", "", ch.source, kind="chapter", number=ch.number, title=ch.title,
                                   label=ch.label))
-    for front, back, source in (*extra, *dept_extra):
-        cards.append(Card(front, back, source))
+    for front, back, path, line in (*extra, *dept_extra):
+        cards.append(Card(front, back, path, line=line))
     size, sheet, duplex = settings.size, settings.sheet, settings.duplex
     if dept_cards is not None:
         size = dept_cards.size or size
@@ -195,7 +195,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
                                                   "e.g. content/01-introduction.md"))
     cards_path = root / "content" / "cards.yaml"
     cards_settings: Any = CardsFile()
-    extra: list[tuple[str, str, str]] = []
+    extra: list[tuple[str, str, str, int]] = []
     if cards_path.is_file():
         deck_file, extra, more = load_cards_file(cards_path, rules, CardsFile)
         problems += more
@@ -261,7 +261,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
 
 
 def load_department(folder: Path, rules: AssetRules, base: Settings, project_chapters: list[Chapter],
-                    cards_settings: CardsFile, extra: list[tuple[str, str, str]],
+                    cards_settings: CardsFile, extra: list[tuple[str, str, str, int]],
                     project_templates: Path, project_styles: list[Path]
                     ) -> tuple[Edition | None, list[Problem]]:
     """One department's edition: its settings over the project's, its chapters and cards."""
@@ -311,7 +311,7 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
     chapters, more = _ordered([*chapters, *own], frozenset(ch.source for ch in own))
     problems += more
     dept_cards = None
-    dept_extra: list[tuple[str, str, str]] = []
+    dept_extra: list[tuple[str, str, str, int]] = []
     cards_path = folder / "content" / "cards.yaml"
     if cards_path.is_file():
         dc, dept_extra, more = load_cards_file(cards_path, rules, DepartmentCardsFile, cards_settings)

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from .errors import Problem, Severity
 
 Loc = tuple[str | int, ...]
 
@@ -31,7 +31,7 @@ class YamlDoc:
                 return self.lines[loc[:n]] + self.offset
         return 1 + self.offset
 
-    def problem(self, loc: Loc, message: str, severity: str = "error") -> Problem:
+    def problem(self, loc: Loc, message: str, severity: Severity | str = Severity.ERROR) -> Problem:
         return Problem(self.shown, self.line_of(loc), message, severity)
 
 

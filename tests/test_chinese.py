@@ -11,6 +11,7 @@ import itertools
 import random
 import re
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -399,3 +400,21 @@ def test_the_configured_fonts_are_the_families_the_stylesheets_name(tmp_path: Pa
     fonts = configured_fonts(read_stylesheets([css], tmp_path))
     assert fonts.families == ["Lato", "Missing Face", "No Such Face"]  # declarations, then custom properties
     assert fonts.missing == ["Missing Face", "No Such Face"] and list(fonts.files) == ["Lato"]
+
+
+def test_the_justification_patch_fits_the_installed_weasyprint() -> None:
+    """The exact WeasyPrint signatures handbook/cjk.py relies on: a WeasyPrint update that changes
+    one fails here, by name, instead of leaving Chinese lines silently ragged."""
+    from handbook.cjk import signature_problems
+
+    assert signature_problems() == []
+
+
+def test_the_justification_patch_is_installed_with_the_fonts_not_on_import() -> None:
+    script = ("import handbook.pdf as pdf\n"
+              "from weasyprint.layout import inline\n"
+              "print(inline.justify_line.__module__)\n"
+              "pdf.font_config()\n"
+              "print(inline.justify_line.__module__)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["weasyprint.layout.inline", "handbook.cjk"]
