@@ -153,7 +153,6 @@ class Edition:
     deck: Deck
     template_dirs: tuple[Path, ...]  # first match wins: department, then project
     stylesheets: tuple[Path, ...]  # project's, then department's
-    sources: tuple[Path, ...] = ()  # every file this edition depends on
 
     @property
     def name(self) -> str:

@@ -267,15 +267,18 @@ class StyleInfo:
     num: tuple[str, int] | None  # numId, ilvl
 
 
-def _styles(doc: Any) -> dict[str, StyleInfo]:
-    found: dict[str, StyleInfo] = {}
+def _style_elements(doc: Any, kind: str) -> list[Any]:
+    """The <w:style> elements of one type ("paragraph", "numbering") in styles.xml."""
     try:
         root = doc.styles.element
     except Exception:  # a document without styles.xml
-        return found
-    for style in root.findall(w("style")):
-        if style.get(w("type")) != "paragraph":
-            continue
+        return []
+    return [style for style in root.findall(w("style")) if style.get(w("type")) == kind]
+
+
+def _styles(doc: Any) -> dict[str, StyleInfo]:
+    found: dict[str, StyleInfo] = {}
+    for style in _style_elements(doc, "paragraph"):
         name_el, based_el = style.find(w("name")), style.find(w("basedOn"))
         ppr = style.find(w("pPr"))
         outline = num = None
@@ -297,13 +300,9 @@ def _styles(doc: Any) -> dict[str, StyleInfo]:
 def _numbering_styles(doc: Any) -> dict[str, str]:
     """Numbering styles (Word's list styles): style id -> the numId in their paragraph properties."""
     found: dict[str, str] = {}
-    try:
-        root = doc.styles.element
-    except Exception:  # a document without styles.xml
-        return found
-    for style in root.findall(w("style")):
+    for style in _style_elements(doc, "numbering"):
         num = style.find(f"{w('pPr')}/{w('numPr')}/{w('numId')}")
-        if style.get(w("type")) == "numbering" and num is not None:
+        if num is not None:
             found[style.get(w("styleId"), "")] = num.get(w("val"), "")
     return found
 
