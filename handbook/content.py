@@ -325,11 +325,6 @@ def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | No
     return target.relative_to(root).as_posix(), None
 
 
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_CSS_REFS = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
-                       re.I)
-
-
 def stylesheet_problems(path: Path, rules: AssetRules) -> list[Problem]:
     """A stylesheet checked before anything is rendered: a file inside the project, UTF-8, and every
     ``url()`` and ``@import`` it makes to a file inside the project (or a ``data:`` URL)."""
@@ -343,15 +338,15 @@ def stylesheet_problems(path: Path, rules: AssetRules) -> list[Problem]:
         return [Problem(shown, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]
     except OSError as exc:
         return [Problem(shown, None, f"cannot read: {exc.strerror or exc}")]
-    text = _CSS_COMMENT.sub(lambda m: "\n" * m[0].count("\n"), text)
+    from .css import references
+
     problems = []
-    for m in _CSS_REFS.finditer(text):
-        url = next((g for g in m.groups() if g is not None), "").strip()
+    for url, line in references(text):
+        url = url.strip()
         if not url or url.startswith("#"):
             continue
         why = reference_refused(url, path.parent, rules)
         if why:
-            line = text.count("\n", 0, m.start()) + 1
             shown_url = url if len(url) <= 80 else url[:77] + "..."
             problems.append(Problem(shown, line, f"{shown_url!r}: {why}"))
     return problems

@@ -354,3 +354,22 @@ def test_https_images_only_with_allow_remote(tmp_path: Path) -> None:
     _, _, problems = render_markdown("![x](http://example.org/x.png)\n", source="x.md", base_dir=tmp_path,
                                      rules=AssetRules(tmp_path, allow_remote=True))
     assert problems, "plain http stays refused"
+
+
+def test_stylesheet_references_are_read_as_css(tmp_path: Path) -> None:
+    """Escapes decoded, comments skipped, nested rules read: what WeasyPrint would follow is what is checked."""
+    from handbook.content import AssetRules, stylesheet_problems
+
+    root = tmp_path / "project"
+    (root / "styles").mkdir(parents=True)
+    css = root / "styles" / "theme.css"
+    css.write_text('/* url(file:///etc/passwd) is only a comment */\n'
+                   'body { color: black }\n'
+                   '@media print {\n'
+                   '  .cover { background: url("\\66 ile:///etc/passwd") }\n'
+                   '}\n'
+                   '@import "https://example.org/x.css";\n', encoding="utf-8")
+    problems = stylesheet_problems(css, AssetRules(root=root))
+    assert [(p.path, p.line) for p in problems] == [("styles/theme.css", 4), ("styles/theme.css", 6)]
+    assert "file: URLs are refused" in problems[0].message
+    assert "remote resources are not fetched" in problems[1].message
