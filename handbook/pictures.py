@@ -7,8 +7,11 @@ declared with the output kinds, :mod:`handbook.outputs`):
   the contents, the first chapters); the blank versos before each right-hand chapter are skipped;
 - ``cards-1.png`` and ``cards-2.png``: the fronts and the (mirrored) backs of the first sheet.
 
-Poppler's ``pdftoppm`` draws them (Debian's poppler-utils, in apt-packages.txt). A picture is
-redrawn only when its PDF is newer; older pictures that no longer belong are removed.
+Poppler's ``pdftoppm`` draws them (Debian's poppler-utils, in apt-packages.txt). They are a
+derived output, cached by the same state file as every other (:mod:`handbook.cache`): the entry
+``pictures:<pdf>`` keys the PDF's content, the plan and the resolution, and the pictures are
+redrawn only when that key changes or a picture on disk is not the one written; older pictures
+that no longer belong are removed.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import outputs
+from . import cache, outputs
 from .errors import RenderError
 from .results import Output
 
@@ -44,11 +48,11 @@ def picture_paths(pdf: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def _up_to_date(pdf: Path, pictures: list[Path]) -> bool:
-    if not pictures:
-        return False
-    made = pdf.stat().st_mtime_ns
-    return all(p.stat().st_mtime_ns >= made for p in pictures)
+_STATE_LOCK = threading.Lock()  # the state file of a folder is read, changed and written by one thread at a time
+
+
+def _key(pdf: Path, plan: outputs.PicturePlan, dpi: int) -> str:
+    return cache.edition_key(pdf.parent, f"{cache.file_digest(pdf)}\0{plan}\0{dpi}")
 
 
 def _blank(png: Path) -> bool:
@@ -71,8 +75,12 @@ def write_pictures(pdf: Path, edition: str = "", *, force: bool = False, dpi: in
     plan = outputs.picture_plans()[pdf.name]
     folder = pdf.parent
     existing = picture_paths(pdf)
-    if not force and _up_to_date(pdf, existing):
-        return [Output(p, None, p.stat().st_size, 0.0, edition, "up to date") for p in existing]
+    entry, key = f"pictures:{pdf.name}", _key(pdf, plan, dpi)
+    with _STATE_LOCK:
+        state = cache.State.read(folder)
+        if not force and state.up_to_date(entry, key):
+            return [Output(folder / name, None, (folder / name).stat().st_size, 0.0, edition, "up to date")
+                    for name in state.outputs(entry)]
     start = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".pictures-", dir=folder))
     try:
@@ -97,6 +105,10 @@ def write_pictures(pdf: Path, edition: str = "", *, force: bool = False, dpi: in
         if stale not in names:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
+    with _STATE_LOCK:
+        state = cache.State.read(folder)
+        state.record(entry, key, {p.name: p.read_bytes() for p in names}, [])
+        state.write()
     elapsed = time.perf_counter() - start
     return [Output(p, None, p.stat().st_size, elapsed, edition) for p in names]
 

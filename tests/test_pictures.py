@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import make_project
 from PIL import Image
+from pypdf import PdfWriter
 
 from handbook import pictures
 from handbook.cli import main
@@ -80,7 +81,8 @@ def test_build_reports_one_line_per_picture(built: tuple[Result, Path]) -> None:
     assert all(re.match(r"^\S+\.png\s+\d+ KB\s+\d+\.\d s$", line) for line in lines), lines
 
 
-def test_pictures_are_redrawn_only_when_their_pdf_is_newer(tmp_path: Path, built: tuple[Result, Path]) -> None:
+def test_pictures_are_redrawn_only_when_their_pdf_changes(tmp_path: Path, built: tuple[Result, Path]) -> None:
+    """Cached by the state file like every output: the PDF's content decides, not its time."""
     _, out = built
     pdf = tmp_path / "handbook.pdf"
     pdf.write_bytes((out / "handbook.pdf").read_bytes())
@@ -91,7 +93,13 @@ def test_pictures_are_redrawn_only_when_their_pdf_is_newer(tmp_path: Path, built
     assert [o.status for o in again] == ["up to date"] * 4
     assert [o.path.stat().st_mtime_ns for o in again] == stamps
     later = max(stamps) + 10**9
-    os.utime(pdf, ns=(later, later))
+    os.utime(pdf, ns=(later, later))  # newer, the same pages
+    assert [o.status for o in pictures.write_pictures(pdf, "test")] == ["up to date"] * 4
+    writer = PdfWriter(clone_from=pdf)
+    writer.add_metadata({"/Subject": "another build"})
+    writer.write(pdf)
+    assert [o.status for o in pictures.write_pictures(pdf, "test")] == ["written"] * 4
+    (tmp_path / "handbook-2.png").write_bytes(b"changed by hand")
     assert [o.status for o in pictures.write_pictures(pdf, "test")] == ["written"] * 4
 
 
