@@ -178,6 +178,8 @@ def to_data(value: Any, where: str = "value") -> Any:
     if isinstance(value, (list, tuple)):
         items = tuple(to_data(item, f"{where}[{i}]") for i, item in enumerate(value))
         return Items(items, 2 + sum(size_of(item) + 2 for item in items))
+    if isinstance(value, (set, frozenset)):  # a set (a chapter's heading ids): its items, sorted
+        return to_data(sorted(value, key=str), where)
     if isinstance(value, BaseModel) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
         fields = _fields_of(value, HIDDEN_FIELDS.get(type(value).__name__, ()))
         if type(value).__name__ == "DepartmentInfo":
