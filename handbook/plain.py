@@ -175,13 +175,9 @@ def to_data(value: Any, where: str = "value") -> Any:
         return value
     if isinstance(value, Mapping):
         return _record(dict(value), where)
-    if isinstance(value, (frozenset, set)):  # in a stable order, so two builds render the same
-        value = sorted(value, key=repr)
     if isinstance(value, (list, tuple)):
         items = tuple(to_data(item, f"{where}[{i}]") for i, item in enumerate(value))
         return Items(items, 2 + sum(size_of(item) + 2 for item in items))
-    if isinstance(value, (set, frozenset)):  # a set (a chapter's heading ids): its items, sorted
-        return to_data(sorted(value, key=str), where)
     if isinstance(value, BaseModel) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
         fields = _fields_of(value, HIDDEN_FIELDS.get(type(value).__name__, ()))
         if type(value).__name__ == "DepartmentInfo":
@@ -190,4 +186,4 @@ def to_data(value: Any, where: str = "value") -> Any:
             fields = {**{k: v for k, v in raw.items() if k not in fields}, **fields}
         return _record(fields, where)
     raise TypeError(f"{where}: a template cannot be given a {type(value).__module__}.{type(value).__qualname__} "
-                    "(only plain data: mappings, sequences, sets, text, numbers, dates)")
+                    "(only plain data: mappings, sequences, text, numbers, dates)")
