@@ -8,8 +8,8 @@ outputs are written atomically, and an output whose inputs did not change is not
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
-import multiprocessing
 import os
 import re
 import signal
@@ -17,9 +17,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cache, glyphs, outputs
 from .config import PAGE_SIZES
@@ -29,6 +29,9 @@ from .options import BuildOptions, RenderOptions
 from .output import atomic_write
 from .project import department_slug, list_departments, load_project
 from .results import BuildReport, EditionResult, Output
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +201,21 @@ def _plan(root: Path, out: Path, options: BuildOptions
 
 Progress = Callable[[int, int, str], None]
 
+LAYOUT_GC_THRESHOLD = 50_000  # young objects between collections while laying out (Python's default: 700)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Layout makes millions of short-lived objects, most of them without cycles; with Python's
+    default threshold the collector walks the whole heap (settings, templates, WeasyPrint's own
+    modules) thousands of times per book. Collect less often while rendering (a few % of a build)."""
+    old = gc.get_threshold()
+    gc.set_threshold(LAYOUT_GC_THRESHOLD, old[1], old[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
 
 def _die_with_parent(parent: int | None) -> None:
     if sys.platform.startswith("linux"):
@@ -249,18 +267,29 @@ def build(root: Path, options: BuildOptions | None = None,
         progress(done, total, r.name)
 
     workers = min(max(1, options.jobs), total)
-    if workers <= 1:
-        for edition in editions:
-            collect(build_edition(edition, out, options.render, todo[edition.slug],
-                                  tuple(loaded.edition_warnings.get(edition.slug, ()))))
-        return result
+    with fewer_collections():
+        if workers <= 1:  # one job: no pool (nor its imports) at all
+            for edition in editions:
+                collect(build_edition(edition, out, options.render, todo[edition.slug],
+                                      tuple(loaded.edition_warnings.get(edition.slug, ()))))
+        else:
+            _build_in_pool(editions, out, options, todo, loaded.edition_warnings, workers, collect)
+    return result
+
+
+def _build_in_pool(editions: list[Edition], out: Path, options: BuildOptions, todo: dict[str | None, dict[str, str]],
+                   edition_warnings: dict[str | None, list[Problem]], workers: int,
+                   collect: Callable[[EditionResult], None]) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                initargs=(os.getpid(),))
     try:
         pending: dict[Future[EditionResult], Edition] = {
             pool.submit(build_edition, e, out, options.render, todo[e.slug],
-                        tuple(loaded.edition_warnings.get(e.slug, ()))): e for e in editions}
+                        tuple(edition_warnings.get(e.slug, ()))): e for e in editions}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -280,7 +309,6 @@ def build(root: Path, options: BuildOptions | None = None,
             child.kill()
         raise
     pool.shutdown(wait=True)
-    return result
 
 
 def _init_worker(parent: int | None = None) -> None:

@@ -122,9 +122,12 @@ CardSize = Annotated[str, AfterValidator(_card_size)]
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors (a typo would otherwise be silently ignored)."""
+    """Unknown keys are errors (a typo would otherwise be silently ignored).
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    The fields' docstrings are read only for docs/settings.md (:func:`field_docs`): reading them
+    when the models are made would read and parse this file's source in every build."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Colors(Strict):
@@ -434,6 +437,25 @@ def _type_name(annotation: Any) -> str:
     return text.replace(" | None", " (optional)").replace("|", "or")
 
 
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """The docstring under each field of ``model`` and of the models it extends (the source's text)."""
+    import ast
+    import inspect
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for klass in reversed(model.__mro__):
+        if not (isinstance(klass, type) and issubclass(klass, BaseModel)) or klass is BaseModel:
+            continue
+        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0]
+        assert isinstance(body, ast.ClassDef)
+        for stmt, after in zip(body.body, body.body[1:], strict=False):
+            if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and isinstance(after, ast.Expr)
+                    and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
+                docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
 def reference() -> str:
     """docs/settings.md: every file's keys with their types, defaults and docstrings."""
     sections: list[tuple[str, type[BaseModel]]] = [
@@ -452,13 +474,14 @@ def reference() -> str:
            "Unknown keys are errors, with the closest valid key suggested.", ""]
     for title, model in sections:
         out += [f"## {title}", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        docs = field_docs(model)
         for name, field in model.model_fields.items():
             if model is Department and name in Settings.model_fields:
                 continue
             default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
             if isinstance(field.get_default(call_default_factory=True), BaseModel):
                 default = "see below" if model is Settings else "—"
-            doc = (field.description or "").replace("|", "\\|").replace("\n", " ")
+            doc = (field.description or docs.get(name, "")).replace("|", "\\|").replace("\n", " ")
             out.append(f"| `{name}` | {_type_name(field.annotation)} | {default} | {doc} |")
         out.append("")
     return "\n".join(out)
