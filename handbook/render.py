@@ -30,9 +30,11 @@ from .theme import render_template
 LABELS: dict[str, dict[str, str]] = {
     "en": {"contents": "Contents", "remember": "Remember", "published_by": "Published by",
            "report": "To report a problem", "reminders": "Reminders", "card": "Card",
-           "hotline": "Hotline", "space": " ", "comma": ", "},
+           "hotline": "Hotline", "space": " ", "comma": ", ", "summary": "In brief", "email": "E-mail",
+           "pdf": "The handbook as a PDF, with page numbers for printing"},
     "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "监督举报",
-           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，"},
+           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，", "summary": "要点",
+           "email": "电子邮箱", "pdf": "PDF 版（可打印，带页码）"},
 }
 
 
