@@ -191,6 +191,10 @@ def finish(document: Any, pdf: Any) -> None:
     BMC``); their entries in the parent tree are already null."""
     import pydyf
 
+    if "StructTreeRoot" in pdf.catalog:  # links print as they show (Matterhorn 28-...)
+        for pdf_object in pdf.objects:
+            if isinstance(pdf_object, dict) and pdf_object.get("Type") == "/Annot":
+                pdf_object["F"] = 4
     pending: dict[int, dict[int, str]] = getattr(pdf, _PENDING, {}) or {}
     if not pending:
         return
