@@ -98,8 +98,8 @@ class Strict(BaseModel):
 class Colors(Strict):
     primary: Color = "#7a1f1f"
     """Cover, headings and card fronts."""
-    accent: Color = "#b8862b"
-    """Rules and the reminder box."""
+    accent: Color = "#d6a64f"
+    """Rules and the reminder box's border; text on primary (the department on the cover, card fronts)."""
     text: Color = "#1f1f1f"
     """Body text."""
     muted: Color = "#6b6b6b"

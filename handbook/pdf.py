@@ -41,11 +41,12 @@ def _unambiguous_stream_ends() -> None:
     CR LF end-of-line, one byte shorter than its /Length, which PDF/A checkers reject. Such a
     stream gets CR LF before ``endstream`` instead: its data ends where /Length says."""
     original = pydyf.Stream.data
-    if not isinstance(original, property) or original.fget is None:  # pragma: no cover
+    getter = original.fget if isinstance(original, property) else None
+    if getter is None:  # pragma: no cover
         return
 
     def data(self: Any) -> bytes:
-        out: bytes = original.fget(self)
+        out: bytes = getter(self)
         if out.endswith(b"\r\nendstream"):
             return out[:-len(b"\nendstream")] + b"\r\nendstream"
         return out

@@ -33,8 +33,8 @@ LABELS: dict[str, dict[str, str]] = {
            "hotline": "Hotline", "space": " ", "comma": ", ", "summary": "In brief", "email": "E-mail",
            "pdf": "The handbook as a PDF, with page numbers for printing"},
     "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "监督举报",
-           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，", "summary": "要点",
-           "email": "电子邮箱", "pdf": "PDF 版（可打印，带页码）"},
+           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，",
+           "summary": "要点", "email": "电子邮箱", "pdf": "PDF 版（可打印，带页码）"},
 }
 
 

@@ -50,7 +50,6 @@ def pdfua_skipped(path: Path) -> list[str]:
                             capture_output=True, text=True, timeout=300)
     data = json.loads(result.stdout)
     return [s["rule_id"] for file in (data if isinstance(data, list) else [data]) for s in file.get("skipped", [])]
-    return found
 
 
 def qpdf(path: Path) -> list[str]:
