@@ -336,7 +336,8 @@ def test_last_good_pdfs_and_pictures_stay_marked_out_of_date_while_a_build_fails
     good_pdf = (server.project / "dist" / "handbook.pdf").read_bytes()
 
     def images_loaded() -> bool:
-        return bool(page.evaluate("[...document.querySelectorAll('#pages img')].every(i => i.complete && i.naturalWidth > 0)"))
+        return bool(page.evaluate("[...document.querySelectorAll('#pages img')]"
+                                  ".every(i => i.complete && i.naturalWidth > 0)"))
 
     chapter = server.project / "content" / "01-gifts-and-hospitality.md"
     # A character no configured font has: the text preview shows it, the PDF build fails on it.
