@@ -122,6 +122,11 @@ def install() -> bool:
                 if blank and element.get("K") is not None:
                     _drop_blanks(element, blank, nums, _pending(pdf, page_number), pdf)
                     blank = set()
+                if element.get("S") == "/LI":
+                    if not element["K"]:  # the rest of an item begun on an earlier page: nothing here
+                        _empty(element)
+                        continue
+                    _list_body(element, pdf, pydyf)
                 yield element
         finally:
             if saved is not None:
@@ -159,6 +164,30 @@ def _drop_blanks(element: Any, blank: set[int], nums: dict[int, Any], page: dict
                 nums[mcid] = "null"
                 page[mcid] = ""
                 break
+
+
+def _list_body(item: Any, pdf: Any, pydyf: Any) -> None:
+    """A list item holds a label and a body: paragraphs of a loose list item (``<li><p>``), which
+    WeasyPrint puts straight into the ``LI``, go into an ``LBody``."""
+    kids = item["K"]
+    loose = [k for k in kids if isinstance(k, (bytes, str))
+             and pdf.objects[_number(k)].get("S") not in ("/Lbl", "/LBody")]
+    if not loose:
+        return
+    body = pydyf.Dictionary({"Type": "/StructElem", "S": "/LBody", "K": pydyf.Array(), "P": item.reference})
+    if "Pg" in item:
+        body["Pg"] = item["Pg"]
+    pdf.add_object(body)
+    kept = pydyf.Array()
+    for kid in kids:
+        if kid in loose:
+            if body.reference not in kept:
+                kept.append(body.reference)
+            body["K"].append(kid)
+            pdf.objects[_number(kid)]["P"] = body.reference
+        else:
+            kept.append(kid)
+    item["K"] = kept
 
 
 def _empty(element: Any) -> None:

@@ -9,12 +9,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import PROJECTS, REPO, build_ok
 from pypdf import PdfReader
-
-from tests.conftest import REPO, build_ok
-from tests.validators import errors
+from validators import errors
 
 EDITIONS = {"organisation": "handbook.pdf", "finance": "finance/handbook.pdf",
             "chinese": "discipline-inspection/handbook.pdf"}
@@ -35,6 +35,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     extra = root / "content" / "01-establish-the-core-concept.md"
     extra.write_text(extra.read_text(encoding="utf-8") + "\n\n| Risk | What to do |\n|---|---|\n"
                      "| A gift | Decline it and report it |\n| A conflict | Step aside |\n", encoding="utf-8")
+    # A phrase in another language: its own /Lang in the Chinese edition.
+    zh = root / "departments" / "discipline-inspection" / "content" / "01-establish-the-core-concept.md"
+    phrase = '\n\n英文称为 <span lang="en">clean government</span>。\n'
+    zh.write_text(zh.read_text(encoding="utf-8") + phrase, encoding="utf-8")
     outs = {}
     for variant in VARIANTS:
         out = root / "out" / variant.replace("/", "-")
@@ -123,20 +127,29 @@ def test_contents_is_a_toc_with_one_link_per_entry_and_the_number_in_the_heading
     assert all(text.strip() for _, text in texts)  # no empty heading
 
 
-def test_summary_box_is_a_section_and_tables_have_scoped_header_cells(built: dict[str, Path]) -> None:
-    reader = PdfReader(built["pdf/ua-1"] / EDITIONS["organisation"])
-    kinds: dict[str, list[object]] = {}
+def elements(pdf: Path) -> list[Any]:
+    """Every structure element reachable from the root, in order."""
+    found: list[Any] = []
 
-    def walk(node: object) -> None:
+    def walk(node: Any) -> None:
         node = node.get_object() if hasattr(node, "get_object") else node
         if isinstance(node, dict):
             if "/S" in node:
-                kinds.setdefault(str(node["/S"]), []).append(node)
+                found.append(node)
             kids = node.get("/K")
             for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
                 walk(kid)
 
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    walk(PdfReader(pdf).trailer["/Root"]["/StructTreeRoot"])
+    return found
+
+
+def test_summary_box_is_a_section_and_tables_have_scoped_header_cells(built: dict[str, Path]) -> None:
+    pdf = built["pdf/ua-1"] / EDITIONS["organisation"]
+    reader = PdfReader(pdf)
+    kinds: dict[str, list[Any]] = {}
+    for element in elements(pdf):
+        kinds.setdefault(str(element["/S"]), []).append(element)
     assert "/NonStruct" not in {str(s.get("/S")) for s in kinds.get("/Sect", [])}
     sections = [s for s in kinds["/Sect"] if s.get("/T") == "In brief"]
     assert len(sections) == 10  # every chapter of the example has a summary
@@ -150,6 +163,8 @@ def test_summary_box_is_a_section_and_tables_have_scoped_header_cells(built: dic
 def test_chinese_edition_language_and_running_footer(built: dict[str, Path]) -> None:
     pdf = built["pdf/ua-1"] / EDITIONS["chinese"]
     assert PdfReader(pdf).trailer["/Root"]["/Lang"] == "zh-CN"
+    english = [e for e in elements(pdf) if e.get("/Lang") == "en"]
+    assert len(english) == 1  # the English phrase, in its own language
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "第1页" in text.replace(" ", "")  # drawn ...
     assert not any("第1页" in line.replace(" ", "") for line in tagged_lines(pdf))  # ... as an artifact
@@ -166,3 +181,34 @@ def test_archival_variants_carry_uncompressed_xmp_and_pdf_a_3a_claims_pdf_ua(bui
         assert ('pdfuaid:part="1"' in xmp) == (variant == "pdf/a-3a")
     tagged = PdfReader(built["pdf/a-3a"] / EDITIONS["organisation"]).trailer["/Root"]
     assert "/StructTreeRoot" in tagged and tagged["/MarkInfo"]["/Marked"]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """tests/projects/real-documents: a US government procedure (nested and loose lists, links,
+    inline HTML) and a Shanghai regulation (Chinese), in the tagged variants and PDF/A-3b."""
+    root = tmp_path_factory.mktemp("real") / "project"
+    shutil.copytree(PROJECTS / "real-documents", root)
+    for part in ("templates", "styles"):
+        shutil.copytree(REPO / part, root / part)
+    outs = {}
+    for variant in VARIANTS:
+        out = root / "out" / variant.replace("/", "-")
+        build_ok(root, out, only=("handbook",), pdf_variant=variant, jobs=2)
+        outs[variant] = out
+    return outs
+
+
+@pytest.mark.parametrize("edition", ["handbook.pdf", "shanghai/handbook.pdf"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_real_documents_pass_the_validators(real: dict[str, Path], variant: str, edition: str) -> None:
+    assert errors(real[variant] / edition, variant) == []
+
+
+def test_list_items_hold_only_a_label_and_a_body(real: dict[str, Path]) -> None:
+    items = [e for e in elements(real["pdf/ua-1"] / "handbook.pdf") if e["/S"] == "/LI"]
+    assert len(items) > 20  # the procedure's lists, three deep
+    for item in items:
+        kids = item["/K"] if isinstance(item["/K"], list) else [item["/K"]]
+        kinds = [kid.get_object()["/S"] for kid in kids]
+        assert kinds and set(kinds) <= {"/Lbl", "/LBody"}, kinds
