@@ -9,8 +9,8 @@ wraps the one function that builds the tree (``weasyprint.pdf.tags._build_box_tr
 
 - ``data-pdf-role="TOC"`` (``TOCI``, ``Sect``, ``Note``, ``Lbl``, ``Reference``...) names the
   element's structure type; ``title`` or ``aria-label`` on it becomes its ``/T``;
-- ``data-pdf-artifact`` (or ``aria-hidden="true"``) makes the element's content an artifact: drawn,
-  never read (the leader dots and page numbers of the contents);
+- ``data-pdf-artifact`` (or ``aria-hidden="true"``, or ``alt=""`` on an image: decorative) makes the
+  element's content an artifact: drawn, never read (the leader dots and page numbers of the contents);
 - margin boxes (running headers, page numbers) become ``/Artifact /Pagination`` content;
 - a ``leader()`` is an artifact wherever it is;
 - ``lang`` on an element is its ``/Lang``; ``scope`` on a ``th`` its ``/Scope`` (``Column`` by
@@ -62,7 +62,8 @@ def _artifact_kind(box: Any, boxes: Any) -> str | None:
         return ""
     element = _html_element(box)
     if element is not None and (element.get("data-pdf-artifact") is not None
-                                or element.get("aria-hidden") == "true"):
+                                or element.get("aria-hidden") == "true"
+                                or (element.tag == "img" and element.get("alt") == "")):  # decorative
         return ""
     return None
 
@@ -91,7 +92,15 @@ def install() -> bool:
         kind = _artifact_kind(real, boxes)
         if kind is not None:
             before = set(nums)
-            elements = list(original(box, parent, pdf, page_number, nums, annotations, tag_map))
+            element_html = _html_element(real)
+            decorative = element_html is not None and element_html.tag == "img"
+            if decorative:  # WeasyPrint would log a missing alternative text for an artifact
+                element_html.set("alt", "-")
+            try:
+                elements = list(original(box, parent, pdf, page_number, nums, annotations, tag_map))
+            finally:
+                if decorative:
+                    element_html.set("alt", "")
             page = _pending(pdf, page_number)
             for mcid in set(nums) - before:
                 page[mcid] = kind

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROJECTS, REPO, build_ok
+from conftest import PROJECTS, REPO, build_ok, make_project
 from pypdf import PdfReader
 from validators import errors
 
@@ -212,3 +212,23 @@ def test_list_items_hold_only_a_label_and_a_body(real: dict[str, Path]) -> None:
         kids = item["/K"] if isinstance(item["/K"], list) else [item["/K"]]
         kinds = [kid.get_object()["/S"] for kid in kids]
         assert kinds and set(kinds) <= {"/Lbl", "/LBody"}, kinds
+
+
+def test_a_figure_keeps_its_alt_text_and_a_decorative_image_is_an_artifact(tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = make_project(tmp_path / "p", {"content": {"03-pictures.md": (
+        "---\ntitle: Pictures\nsummary: Two pictures.\nreminder: Describe what matters.\n---\n"
+        "![The office building seen from the square](building.png)\n\n"
+        "A paragraph between the pictures.\n\n![](ornament.png)\n")}})
+    Image.new("RGB", (300, 200), (40, 90, 140)).save(root / "content" / "building.png")
+    Image.new("RGB", (300, 20), (200, 180, 120)).save(root / "content" / "ornament.png")
+    report = build_ok(root, tmp_path / "out", only=("handbook",), pdf_variant="pdf/ua-1")
+    assert not report.warnings, report.warnings
+    pdf = tmp_path / "out" / "handbook.pdf"
+    assert errors(pdf, "pdf/ua-1") == []
+    figures = [e for e in elements(pdf) if e["/S"] == "/Figure"]
+    assert [f["/Alt"] for f in figures] == ["The office building seen from the square"]
+    # Both are drawn.
+    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout
+    assert len([line for line in listed.splitlines()[2:] if line.strip()]) == 2
