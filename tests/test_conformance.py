@@ -232,3 +232,18 @@ def test_a_figure_keeps_its_alt_text_and_a_decorative_image_is_an_artifact(tmp_p
     # Both are drawn.
     listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout
     assert len([line for line in listed.splitlines()[2:] if line.strip()]) == 2
+
+
+def test_stream_data_ending_in_a_carriage_return_keeps_its_length() -> None:
+    """pydyf separates data from ``endstream`` with a bare LF; data ending in CR would read as
+    ending in a CR LF end-of-line, one byte short of /Length (PDF/A checkers reject that)."""
+    import pydyf
+
+    import handbook.pdf  # noqa: F401 - installs the fix
+
+    stream = pydyf.Stream([b"0 0 m\r"])
+    data = stream.data
+    assert data.endswith(b"0 0 m\r\r\nendstream")
+    assert b"/Length 6" in data
+    plain = pydyf.Stream([b"0 0 m"]).data
+    assert plain.endswith(b"0 0 m\nendstream")
