@@ -340,8 +340,16 @@ def test_last_good_pdfs_and_pictures_stay_marked_out_of_date_while_a_build_fails
                                   ".every(i => i.complete && i.naturalWidth > 0)"))
 
     chapter = server.project / "content" / "01-gifts-and-hospitality.md"
+    # A good change: while its PDFs are made, the last ones stay, said to be out of date.
+    original = replace_in(chapter, "Suppliers, applicants and partners", "Suppliers, applicants and their partners")
+    expect(page.locator("#outdated")).to_contain_text("being rebuilt", timeout=10_000)
+    expect(pdf_link).to_be_visible()
+    expect(page.locator("#pages img")).to_have_count(4)
+    expect(page.locator("#status.ready")).to_be_visible(timeout=60_000)
+    expect(page.locator("#outdated")).to_be_hidden()
+    good_pdf = (server.project / "dist" / "handbook.pdf").read_bytes()
     # A character no configured font has: the text preview shows it, the PDF build fails on it.
-    original = replace_in(chapter, "Suppliers, applicants and partners", "Suppliers \U00013000 and partners")
+    replace_in(chapter, "Suppliers, applicants and their partners", "Suppliers \U00013000 and partners")
     try:
         expect(page.locator("#status")).to_contain_text("Build failed", timeout=60_000)
         expect(page.locator("#problems")).to_contain_text("U+13000")
