@@ -25,7 +25,7 @@ from . import cache, glyphs
 from .errors import ConfigError, HandbookError, Problem, RenderError, TimeLimitExpired
 from .model import Edition
 from .output import atomic_write
-from .project import list_departments, load_project
+from .project import department_slug, list_departments, load_project
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,11 @@ def _extra_inputs(edition: Edition, fetched: list[Path]) -> list[str]:
     return sorted(extra)
 
 
-def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str]) -> EditionResult:
-    """Render and write the documents in ``keys`` (document -> base key, taken before the build)."""
+def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str],
+                  warnings: tuple[Problem, ...] = ()) -> EditionResult:
+    """Render and write the documents in ``keys`` (document -> base key, taken before the build).
+
+    ``warnings``: what loading found for this edition; stored with each output, with the job's own."""
     from . import documents  # imports WeasyPrint: only when something is rendered
 
     result = EditionResult(edition.name)
@@ -159,7 +162,7 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
             if job_result.files:
                 extra = _extra_inputs(edition, job_result.fetched)
                 state.record(job.document, cache.edition_key(edition.root, keys[job.document], extra),
-                             job_result.files, extra)
+                             job_result.files, extra, [*warnings, *job_result.warnings])
     except HandbookError as exc:
         result.errors = list(exc.problems) or [Problem(edition.name, None, exc.message)]
         if exc.problems and exc.message:
@@ -173,9 +176,10 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
 
 
 def _plan(root: Path, out: Path, options: BuildOptions
-          ) -> tuple[dict[str | None, dict[str, str]], list[Output]]:
-    """For each edition, the documents to build with their keys, and the outputs that are up to date."""
-    folders = [f.name for f in list_departments(root)]
+          ) -> tuple[dict[str | None, dict[str, str]], list[Output], list[Problem]]:
+    """For each edition, the documents to build with their keys, the outputs that are up to date and
+    the warnings of the builds that wrote them."""
+    folders = [department_slug(f) for f in list_departments(root)]
     if options.departments is not None:
         unknown = [s for s in options.departments if s not in folders]
         if unknown:
@@ -189,6 +193,7 @@ def _plan(root: Path, out: Path, options: BuildOptions
     env = cache.environment_key(options.output_key())
     todo: dict[str | None, dict[str, str]] = {}
     fresh: list[Output] = []
+    replayed: list[Problem] = []
     for slug in slugs:
         out_dir = edition_out_dir(out, slug)
         state = cache.State.read(out_dir)
@@ -199,9 +204,10 @@ def _plan(root: Path, out: Path, options: BuildOptions
                     path = out_dir / name
                     fresh.append(Output(path, None, path.stat().st_size, 0.0, slug or "organisation-wide",
                                         "up to date"))
+                replayed += state.warnings(document)
             else:
                 todo.setdefault(slug, {})[document] = base
-    return todo, fresh
+    return todo, fresh, replayed
 
 
 Progress = Callable[[int, int, str], None]
@@ -224,8 +230,9 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     """Build the project at ``root``; one edition's failure never stops the others."""
     root = root.resolve()
     out = (options.out or root / "dist").resolve()
-    todo, fresh = _plan(root, out, options)
+    todo, fresh, replayed = _plan(root, out, options)
     result = BuildReport()
+    result.warnings += replayed
     for o in fresh:
         result.outputs.append(o)
         report(o)
@@ -257,13 +264,15 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
     workers = min(max(1, options.jobs), total)
     if workers <= 1:
         for edition in editions:
-            collect(build_edition(edition, out, options, todo[edition.slug]))
+            collect(build_edition(edition, out, options, todo[edition.slug],
+                                  tuple(loaded.edition_warnings.get(edition.slug, ()))))
         return result
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                              initargs=(os.getpid(),)) as pool:
         pending: dict[Future[EditionResult], Edition] = {
-            pool.submit(build_edition, e, out, options, todo[e.slug]): e for e in editions}
+            pool.submit(build_edition, e, out, options, todo[e.slug],
+                        tuple(loaded.edition_warnings.get(e.slug, ()))): e for e in editions}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:

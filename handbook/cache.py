@@ -4,7 +4,8 @@ The key covers the tool's and WeasyPrint's versions, the build options that chan
 the installed fonts, the project's shared files (handbook.yaml, content/, templates/, styles/),
 the department's own folder, and every other file WeasyPrint fetched last time (images elsewhere
 in the project). Only files are hashed — nothing is parsed — so an up-to-date build is cheap.
-An output is reused only when its key matches and the file on disk is the one written.
+An output is reused only when its key matches and the file on disk is the one written; the
+warnings of the build that wrote it are stored with it and replayed (they are part of the result).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import Problem
 from .output import atomic_write
 
 STATE_FILE = ".handbook-state.json"
@@ -130,12 +132,23 @@ class State:
     def forget(self, document: str) -> None:
         self.data.pop(document, None)
 
-    def record(self, document: str, key: str, outputs: dict[str, bytes | str], extra: list[str]) -> None:
+    def warnings(self, document: str) -> list[Problem]:
+        """The warnings of the build that wrote a document's outputs, replayed when they are up to date."""
+        found = []
+        for item in self.data.get(document, {}).get("warnings", []):
+            if isinstance(item, list) and len(item) == 3:
+                path, line, message = item
+                found.append(Problem(str(path), line if isinstance(line, int) else None, str(message), "warning"))
+        return found
+
+    def record(self, document: str, key: str, outputs: dict[str, bytes | str], extra: list[str],
+               warnings: Iterable[Problem] = ()) -> None:
         self.data[document] = {
             "key": key,
             "outputs": {name: hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
                         for name, data in outputs.items()},
             "extra": sorted(extra),
+            "warnings": [[p.path, p.line, p.message] for p in dict.fromkeys(warnings)],
         }
 
     def write(self) -> None:

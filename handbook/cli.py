@@ -81,6 +81,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
       handbook departments
       handbook new-department audit-office --name "Audit Office"
       handbook preflight dist/handbook-print-shop.pdf
+      handbook doctor                     # what this machine has, and what is missing
     """
     level = logging.DEBUG if debug else logging.INFO if verbose and not quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(name)s: %(message)s")
@@ -259,6 +260,34 @@ def init(obj: Context, folder: Path) -> None:
         cd = "" if folder.resolve() == Path.cwd().resolve() else f"  cd {_rel(folder)}\n"
         click.echo(f"next:\n{cd}  handbook build       # PDFs into dist/\n"
                    "  handbook serve       # live preview in your browser")
+
+
+@main.command()
+@click.pass_obj
+def doctor(obj: Context) -> None:
+    """Check this machine: Python, WeasyPrint, Pango, the fonts the project names, poppler...
+
+    One line each; exit 1 when something a plain build needs is missing.
+
+    \b
+    Examples:
+      handbook doctor
+      handbook --project my-handbook doctor
+    """
+    from .doctor import diagnose
+
+    try:
+        root: Path | None = obj.root
+    except HandbookError:
+        root = None
+    findings = diagnose(root)
+    colors = {"ok": "green", "MISSING": "red", "warning": "yellow"}
+    for finding in findings:
+        click.secho(str(finding), fg=colors.get(finding.status))
+    missing = [f.what for f in findings if f.blocks_build]
+    if missing:
+        raise HandbookError(f"missing for a build: {', '.join(missing)}")
+    click.secho("everything a build needs is here", fg="green")
 
 
 @main.command()

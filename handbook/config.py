@@ -36,9 +36,31 @@ def _color(value: str) -> str:
     return value.lower()
 
 
+# ISO 639-1: the two-letter language codes a language tag starts with.
+ISO_639_1 = frozenset(re.findall(r"[a-z]+", """
+aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en
+eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja
+jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb
+nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq
+sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
+"""))
+# What people write for a language, and the tag they mean.
+LANGUAGE_MISTAKES = {"cn": "zh-CN", "chs": "zh-CN", "cht": "zh-TW", "chinese": "zh-CN", "zh-cn": "zh-CN",
+                     "zh_cn": "zh-CN", "zh_tw": "zh-TW", "hk": "zh-HK", "jp": "ja", "kr": "ko",
+                     "english": "en", "gb": "en-GB", "us": "en-US", "中文": "zh-CN",
+                     "简体中文": "zh-Hans", "繁體中文": "zh-Hant", "繁体中文": "zh-Hant"}
+
+
 def _language(value: str) -> str:
-    if not _LANG.match(value):
-        raise ValueError(f"'{value}' is not a language tag; use e.g. en, en-GB, zh-CN")
+    value = value.strip()
+    key = value.lower()
+    if key in LANGUAGE_MISTAKES and LANGUAGE_MISTAKES[key] != value:
+        # Only names that are no language code are here ("tw" is Twi, "uk" Ukrainian: both stay valid).
+        raise ValueError(f"'{value}' is not a language tag; did you mean {LANGUAGE_MISTAKES[key]}? "
+                         "(Chinese: zh-CN or zh-Hans simplified, zh-TW or zh-Hant traditional)")
+    if not _LANG.match(value) or value.split("-")[0].lower() not in ISO_639_1 | {"fil", "yue", "haw"}:
+        raise ValueError(f"'{value}' is not a language tag; use e.g. en, en-GB, zh-CN (simplified Chinese), "
+                         "zh-TW (traditional Chinese)")
     return value
 
 
@@ -54,6 +76,13 @@ def _page_label(value: str) -> str:
     return value
 
 
+def _slug(value: str) -> str:
+    if not SLUG.match(value):
+        raise ValueError(f"'{value}' is not a slug; use lowercase letters, digits and hyphens, e.g. finance-office")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
 Color = Annotated[str, AfterValidator(_color)]
 PageLabel = Annotated[str, AfterValidator(_page_label)]
 Language = Annotated[str, AfterValidator(_language)]
@@ -63,6 +92,8 @@ PAGE_SIZES: dict[str, tuple[float, float]] = {"a5": (148, 210), "a4": (210, 297)
                                               "half-letter": (139.7, 215.9)}
 PageSize = Literal["a5", "a4", "letter", "half-letter"]
 PdfVariant = Literal["pdf/a-3b", "pdf/a-3a", "pdf/ua-1", "pdf/x-4"]
+ChapterNumbers = Literal["1", "第一章", "一、", "none"]
+ExternalLinks = Literal["after", "footnote", "none"]
 SHEET_SIZES: dict[str, tuple[float, float]] = {"a4": (210, 297), "letter": (215.9, 279.4)}
 CARD_SIZES: dict[str, tuple[float, float]] = {"id-1": (85.6, 53.98), "business": (85, 55), "a7": (74, 105)}
 
@@ -197,6 +228,10 @@ class Settings(Strict):
     pdf/x-4 (print shops)."""
     page_label: PageLabel = "{n}"
     """The page number in the footer of chapter pages; {n} is the number, e.g. "第 {n} 页"."""
+    chapter_numbers: ChapterNumbers = "1"
+    """How chapter numbers are printed: "1" (5, 8a), "第一章" (第五章), "一、" (五、) or "none" (not printed)."""
+    external_links: ExternalLinks = "after"
+    """In print, where a web link's address is shown: "after" the link text, as a "footnote", or "none"."""
 
 
 class ChapterSelection(Strict):
@@ -209,6 +244,9 @@ class Department(Strict):
 
     name: Text
     """The department's name, on the cover and the cards."""
+    slug: Slug | None = None
+    """A URL-safe name (lowercase letters, digits, hyphens) for the output folder and --department,
+    where the folder's own name (e.g. 财务部) should not appear in addresses; default: the folder name."""
     logo: str | None = None
     """An image file, relative to the department folder."""
     chapters: ChapterSelection = ChapterSelection()
@@ -227,11 +265,13 @@ class Department(Strict):
     bleed: Annotated[float, Field(ge=0, le=10)] | None = None
     pdf_variant: PdfVariant | None = None
     page_label: PageLabel | None = None
+    chapter_numbers: ChapterNumbers | None = None
+    external_links: ExternalLinks | None = None
     colors: ColorOverrides | None = None
     contact: Contact | None = None
 
 
-DEPARTMENT_ONLY = ("name", "logo", "chapters")
+DEPARTMENT_ONLY = ("name", "slug", "logo", "chapters")
 
 
 class CardSpec(Strict):
@@ -268,8 +308,8 @@ class DepartmentCardsFile(Strict):
 class FrontMatter(Strict):
     """The YAML block at the top of a chapter, between two ``---`` lines."""
 
-    title: Text
-    """The chapter's title."""
+    title: str = ""
+    """The chapter's title; without it, the file's first heading (printed once), else the file's name."""
     short_title: str | None = None
     """For the running header; defaults to the title."""
     summary: str = ""

@@ -115,7 +115,30 @@ def layout(html: str, edition: Edition, out_dir: Path, name: str, options: Build
                           edition.template_dirs)
     check_blocked(rendered, edition, f"{name}.print.html")
     check_pages(rendered, edition, name, options.max_pages)
+    check_overflow(rendered, edition, name)
     return rendered
+
+
+_WHAT = {"table": "a table", "img": "an image", "pre": "a code block", "figure": "a figure"}
+
+
+def check_overflow(rendered: pdf.Rendered, edition: Edition, name: str) -> None:
+    """Nothing runs off the page: a block of content wider than the text block (or its card) after
+    layout is an error naming its file and line, with what to do."""
+    over = pdf.overflows(rendered)
+    if not over:
+        return
+    problems = []
+    for o in over:
+        what = _WHAT.get(o.tag, "text")
+        advice = {"table": "use fewer or narrower columns, or split the table",
+                  "img": "make the image narrower",
+                  "pre": "break its long lines"}.get(o.tag, "break the long word or address")
+        problems.append(Problem(o.source, o.line, f"{what} runs {o.excess:.1f} mm past the edge of the "
+                                                  f"{'card' if name.startswith('cards') else 'text block'} "
+                                                  f"({o.width:.1f} mm wide, {o.available:.1f} mm available, "
+                                                  f"page {o.page} of {name}.pdf); {advice}"))
+    raise RenderError(f"{edition.name}: content runs off the page in {name}.pdf", problems)
 
 
 def write(rendered: pdf.Rendered, edition: Edition, options: BuildOptions,

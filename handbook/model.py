@@ -10,6 +10,52 @@ from .config import Settings
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link from a chapter to another chapter or a section: resolved per edition."""
+
+    target: str | None  # the file, relative to the project root (None: this chapter)
+    fragment: str  # the #section, without "#" ("" for the chapter itself)
+    line: int  # where it is written
+    href: str  # as written
+
+
+CHINESE_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五 (up to 9999)."""
+    if n < 10:
+        return CHINESE_DIGITS[n]
+    if n < 20:
+        return "十" + (CHINESE_DIGITS[n % 10] if n % 10 else "")
+    out = ""
+    zero = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = (n // value) % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += CHINESE_DIGITS[digit] + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+def number_label(number: int, letter: str, style: str) -> str:
+    """The number printed before a chapter's title in one of the numbering styles:
+    ``1`` -> "5" / "8a"; ``第一章`` -> "第五章" / "第八章之一"; ``一、`` -> "五、"; ``none`` -> ""."""
+    sub = f"之{chinese_number(ord(letter) - ord('a') + 1)}" if letter else ""
+    if style == "第一章":
+        return f"第{chinese_number(number)}章{sub}"
+    if style == "一、":
+        return f"{chinese_number(number)}{sub}、"
+    if style == "none":
+        return ""
+    return f"{number}{letter}"
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One Markdown file of content."""
 
@@ -23,6 +69,16 @@ class Chapter:
     html: str  # the body, sanitised; asset URLs relative to the project root
     source: str  # the file as the user reads it
     text: str = ""  # the plain text of the body, for checks
+    anchor: str = ""  # its id in the documents: "ch-" + the slug of its file name
+    headings: frozenset[str] = frozenset()  # the ids of its headings
+    links: tuple[Link, ...] = ()  # its links to chapters and sections, resolved per edition
+    number_style: str = "1"  # how its number is printed (handbook.yaml chapter_numbers)
+
+    def __post_init__(self) -> None:
+        if not self.anchor:
+            from .content import chapter_anchor
+
+            object.__setattr__(self, "anchor", chapter_anchor(self.stem))
 
     @property
     def number(self) -> str | None:
@@ -32,8 +88,11 @@ class Chapter:
         return f"{self.order[0]}{self.order[1]}"
 
     @property
-    def anchor(self) -> str:
-        return f"ch-{self.stem}"
+    def label(self) -> str:
+        """The number as printed ("5", "第五章", "五、"; "" when unnumbered or numbers are not shown)."""
+        if not self.numbered:
+            return ""
+        return number_label(self.order[0], self.order[1], self.number_style)
 
 
 @dataclass(frozen=True)
@@ -46,6 +105,7 @@ class Card:
     kind: str = "extra"  # "title" | "chapter" | "extra"
     number: str | None = None  # the chapter number it belongs to
     title: str = ""
+    label: str = ""  # the chapter number as printed
 
 
 @dataclass(frozen=True)

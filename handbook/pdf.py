@@ -1,7 +1,8 @@
 """The one module that talks to WeasyPrint (imported only when something is rendered).
 
-Every resource goes through :class:`ProjectFetcher`: files inside the project and ``data:`` URLs,
-nothing else (no http(s) unless the user opts in, no file outside the project, no redirects).
+Every resource goes through :class:`ProjectFetcher`: files inside the project, ``data:`` URLs and
+the fonts that ship with the package (``handbook:fonts/...``), nothing else (no http(s) unless the
+user opts in, no other file outside the project, no redirects).
 The HTML is handed over as a string with an explicit ``base_url``; stylesheets are linked from
 it and fetched through the same fetcher.
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -25,7 +26,7 @@ from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
-from . import cjk, tagging
+from . import cjk, packagefonts, tagging
 from .content import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules, data_url_refused, image_data_too_large
 from .errors import HandbookError, Problem, RenderError, ResourceError
 
@@ -59,6 +60,7 @@ _unambiguous_stream_ends()
 _FONT_CONFIG: FontConfiguration | None = None
 MM = 72 / 25.4  # PDF points per millimetre
 PX_PER_MM = 96 / 25.4  # CSS px per millimetre (WeasyPrint's layout unit)
+FONT_MAX_BYTES = 64 * 1024 * 1024  # a project's own font file (fonts/), read by the fetcher
 
 
 def font_config() -> FontConfiguration:
@@ -69,6 +71,19 @@ def font_config() -> FontConfiguration:
     return _FONT_CONFIG
 
 
+def libraries() -> dict[str, str]:
+    """What WeasyPrint runs on: its version, Pango's, and whether HarfBuzz subsets fonts ("yes"/"no";
+    without it WeasyPrint subsets with fontTools, which is slower)."""
+    import weasyprint
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset, pango
+
+    version = int(pango.pango_version())
+    subset = bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+    return {"weasyprint": str(weasyprint.__version__),
+            "pango": f"{version // 10000}.{version // 100 % 100}.{version % 100}",
+            "harfbuzz_subset": "yes" if subset else "no"}
+
+
 def file_url(path: Path) -> str:
     return str(path2url(str(path)))
 
@@ -77,10 +92,11 @@ IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"
 
 
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves files inside ``roots`` and ``data:`` URLs; refuses everything else and records it.
+    """Serves files inside ``roots``, ``data:`` URLs and the package's fonts (``handbook:fonts/...``);
+    refuses everything else and records it.
 
     Every image it serves is held to the limits of ``content.AssetRules`` (bytes and pixels), and
-    no file larger than the image limit is read at all.
+    no file larger than the image limit (a font file: ``FONT_MAX_BYTES``) is read at all.
     """
 
     def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False,
@@ -96,7 +112,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         self.blocked: list[tuple[str, str]] = []  # (url, why)
         self.fetched: list[Path] = []
 
-    def _refuse(self, url: str, why: str) -> None:
+    def _refuse(self, url: str, why: str) -> NoReturn:
         shown = url if len(url) <= 120 else url[:100] + "..."
         self.blocked.append((shown, why))
         raise ValueError(f"refused {shown}: {why}")
@@ -110,6 +126,8 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             return super().fetch(url, headers)
         if scheme == "https" and self.allow_remote:
             return self._remote(url, headers)
+        if scheme == packagefonts.SCHEME:
+            return self._package_font(url)
         if scheme != "file":
             self._refuse(url, f"{scheme or 'relative'} URLs are not fetched"
                          + ("" if scheme != "https" else "; build with --allow-remote to allow https images"))
@@ -123,9 +141,10 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         if not real.is_file():
             self._refuse(url, "no such file")
         size = real.stat().st_size
-        if size > self.rules.max_image_bytes:
-            self._refuse(url, f"{size / 1024 / 1024:.1f} MB; the limit is "
-                              f"{self.rules.max_image_bytes / 1024 / 1024:.0f} MB")
+        # A Chinese font file is larger than any image should be (Noto Serif CJK: 26 MB).
+        limit = FONT_MAX_BYTES if real.suffix.lower() in packagefonts.FONT_SUFFIXES else self.rules.max_image_bytes
+        if size > limit:
+            self._refuse(url, f"{size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB")
         body = real.read_bytes()
         if real.suffix.lower() in IMAGE_TYPES:
             why = image_data_too_large(body, real.name, self.rules)
@@ -136,6 +155,14 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         if real.suffix == ".css":
             mime = "text/css"
         return URLFetcherResponse(file_url(real), body=body, headers={"Content-Type": mime}, status=200)
+
+    def _package_font(self, url: str) -> URLFetcherResponse:
+        """A font that ships with the package (the theme's ``@font-face`` rules): only files in its fonts/."""
+        path = packagefonts.package_font(url)
+        if path is None:
+            self._refuse(url, packagefonts.refused(url) or "not a package font")
+        mime = {".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}.get(path.suffix.lower(), "font/ttf")
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime}, status=200)
 
     def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
         """An https resource (``--allow-remote``), read whole and held to the same limits."""
@@ -267,6 +294,59 @@ def box_heights(rendered: Rendered, id_prefix: str) -> dict[str, tuple[float, fl
     for page in rendered.document.pages:
         walk(page._page_box)
     return found
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """A box of the content that reaches past the area it must stay in (the page's text block,
+    or a card), after layout."""
+
+    source: str  # "content/03-x.md" (the data-source of the chapter or card)
+    line: int | None  # the line of the block it belongs to (data-line)
+    tag: str  # the element: "table", "img", "pre", "p"...
+    excess: float  # mm past the edge
+    width: float  # mm, the box's width
+    available: float  # mm, the width of the area
+    page: int  # 1-based
+
+
+OVERFLOW_TOLERANCE = 0.3  # px (a rounding of layout, not an overflow)
+
+
+def overflows(rendered: Rendered) -> list[Overflow]:
+    """Every block of the user's content (an element under ``data-source``) whose box extends past
+    the left or right edge of the page's content area, or of the card it is on (``data-card``).
+    One finding per source line: the outermost box that overflows."""
+    found: dict[tuple[str, int | None], Overflow] = {}
+
+    def walk(box: Any, source: str | None, line: int | None, tag: str, bounds: tuple[float, float],
+             page: int) -> None:
+        element = getattr(box, "element", None)
+        if element is not None and getattr(box, "element_tag", None) is not None:
+            source = element.get("data-source") or source
+            if element.get("data-line", "").isdigit():
+                line = int(element.get("data-line"))
+                tag = box.element_tag
+            if element.get("data-card") is not None and hasattr(box, "border_box_x"):
+                bounds = (box.border_box_x(), box.border_box_x() + box.border_width())
+        if source is not None and hasattr(box, "border_box_x") and box.width is not None:
+            left = box.border_box_x()
+            right = left + box.border_width()
+            excess = max(right - bounds[1], bounds[0] - left)
+            key = (source, line)
+            if excess > OVERFLOW_TOLERANCE and key not in found:
+                found[key] = Overflow(source, line, tag if line else getattr(box, "element_tag", "") or "",
+                                      excess / PX_PER_MM, box.border_width() / PX_PER_MM,
+                                      (bounds[1] - bounds[0]) / PX_PER_MM, page)
+        for child in getattr(box, "children", ()):
+            walk(child, source, line, tag, bounds, page)
+
+    for number, page in enumerate(rendered.document.pages, start=1):
+        page_box = page._page_box
+        x0 = page_box.content_box_x()
+        for child in page_box.children:
+            walk(child, None, None, "", (x0, x0 + page_box.width), number)
+    return list(found.values())
 
 
 Finisher = Callable[[Any, Any], None]

@@ -28,6 +28,7 @@ from .content import (
     load_cards_file,
     load_chapter,
     resolve_asset,
+    resolve_links,
     stylesheet_problems,
 )
 from .errors import ConfigError, Problem, display_path
@@ -57,6 +58,7 @@ class Loaded:
     editions: list[Edition] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     failed: dict[str, list[Problem]] = field(default_factory=dict)  # edition name -> its errors
+    edition_warnings: dict[str | None, list[Problem]] = field(default_factory=dict)  # slug -> its warnings
 
     @property
     def warnings(self) -> list[Problem]:
@@ -68,6 +70,41 @@ def list_departments(root: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def department_slug(folder: Path) -> str:
+    """The name of a department's edition (output folder, ``--department``): the ``slug:`` of its
+    department.yaml, else the folder's name (any script: 财务部 is a fine folder name)."""
+    import unicodedata
+
+    import yaml
+
+    try:
+        data = yaml.safe_load((folder / DEPARTMENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    slug = data.get("slug") if isinstance(data, dict) else None
+    if isinstance(slug, str) and SLUG.match(slug):
+        return slug
+    return unicodedata.normalize("NFC", folder.name)
+
+
+def _folder_name_problem(name: str) -> str | None:
+    """Why a department folder's name cannot name an edition (it is free text otherwise)."""
+    if any(not ch.isprintable() for ch in name):
+        return f"the department folder name {name!r} holds a control character; rename the folder"
+    if name != name.strip():
+        return f"the department folder name {name!r} starts or ends with a space; rename the folder"
+    return None
+
+
+def _for_edition(chapters: list[Chapter], settings: Settings, root: Path) -> tuple[list[Chapter], list[Problem]]:
+    """An edition's chapters: numbered in its style, links resolved among its chapters."""
+    import dataclasses
+
+    styled = [dataclasses.replace(ch, number_style=settings.chapter_numbers)
+              if ch.number_style != settings.chapter_numbers else ch for ch in chapters]
+    return resolve_links(styled, root)
 
 
 def _chapters(folder: Path, rules: AssetRules) -> tuple[list[Chapter], list[Problem]]:
@@ -122,7 +159,8 @@ def _deck(settings: CardsFile, extra: list[tuple[str, str, str]], chapters: list
         cards.append(Card("", "", cards_source, kind="title"))
         for ch in chapters:
             if ch.numbered:
-                cards.append(Card("", "", ch.source, kind="chapter", number=ch.number, title=ch.title))
+                cards.append(Card("", "", ch.source, kind="chapter", number=ch.number, title=ch.title,
+                                  label=ch.label))
     for front, back, source in (*extra, *dept_extra):
         cards.append(Card(front, back, source))
     size, sheet, duplex = settings.size, settings.sheet, settings.duplex
@@ -148,6 +186,9 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     problems += more
     chapters, more = _ordered(chapters)
     problems += more
+    if not chapters and not any(p.is_error for p in problems):
+        problems.append(Problem("content", None, "no chapters: add Markdown files named with their number, "
+                                                  "e.g. content/01-introduction.md"))
     cards_path = root / "content" / "cards.yaml"
     cards_settings: Any = CardsFile()
     extra: list[tuple[str, str, str]] = []
@@ -166,27 +207,42 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
 
     project_templates = root / "templates"
     cards_source = display_path(cards_path, root)
+    shared_warnings = [p for p in problems if not p.is_error]
     if organisation:
+        org_chapters, more = _for_edition(chapters, settings, root)
+        loaded.problems += more
+        loaded.edition_warnings[None] = shared_warnings + more
         loaded.editions.append(Edition(
-            slug=None, root=root, settings=settings, department=None, chapters=tuple(chapters),
-            deck=_deck(cards_settings, extra, chapters, [], None, cards_source),
+            slug=None, root=root, settings=settings, department=None, chapters=tuple(org_chapters),
+            deck=_deck(cards_settings, extra, org_chapters, [], None, cards_source),
             template_dirs=(project_templates,), stylesheets=tuple(project_styles)))
 
     folders = list_departments(root)
+    slugs = {f: department_slug(f) for f in folders}
     if only is not None:
-        known = {f.name for f in folders}
+        known = set(slugs.values())
         for slug in only:
             if slug not in known:
                 raise ConfigError(f"no department '{slug}' (departments/{slug}/ does not exist); "
                                   f"known: {', '.join(sorted(known)) or 'none'}")
-        folders = [f for f in folders if f.name in only]
+        folders = [f for f in folders if slugs[f] in only]
+    seen: dict[str, Path] = {}
     for folder in folders:
+        slug = slugs[folder]
+        if slug in seen:
+            loaded.failed[folder.name] = [Problem(display_path(folder, root), None,
+                                                  f"the edition name '{slug}' is also used by "
+                                                  f"{display_path(seen[slug], root)}; give each its own slug:")]
+            loaded.problems += loaded.failed[folder.name]
+            continue
+        seen[slug] = folder
         edition, problems = load_department(folder, rules, settings, chapters, cards_settings, extra,
                                             project_templates, project_styles)
         loaded.problems += problems
         if edition is None:
-            loaded.failed[folder.name] = [p for p in problems if p.is_error]
+            loaded.failed[slug] = [p for p in problems if p.is_error]
         else:
+            loaded.edition_warnings[slug] = shared_warnings + [p for p in problems if not p.is_error]
             loaded.editions.append(edition)
     return loaded
 
@@ -197,12 +253,12 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
                     ) -> tuple[Edition | None, list[Problem]]:
     """One department's edition: its settings over the project's, its chapters and cards."""
     root = rules.root
-    slug = folder.name
+    slug = department_slug(folder)
     shown_folder = display_path(folder, root)
     problems: list[Problem] = []
-    if not SLUG.match(slug):
-        return None, [Problem(shown_folder, None, f"'{slug}' is not a valid department folder name; "
-                                                  "use lowercase letters, digits and hyphens")]
+    why = _folder_name_problem(folder.name)
+    if why:
+        return None, [Problem(shown_folder, None, why)]
     if folder.resolve().parent != (root / "departments").resolve():
         return None, [Problem(shown_folder, None, "the department folder points outside the project")]
     path = folder / DEPARTMENT_FILE
@@ -256,6 +312,8 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
         return None, problems
 
     settings = merged_settings(base, dept)
+    chapters, more = _for_edition(chapters, settings, root)
+    problems += more
     raw = {k: v for k, v in (doc.data or {}).items() if k not in Settings.model_fields}
     info = DepartmentInfo(
         slug=slug, name=dept.name, folder=folder, logo=logo_url,

@@ -35,11 +35,18 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "监督举报",
            "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，",
            "summary": "要点", "email": "电子邮箱", "pdf": "PDF 版（可打印，带页码）"},
+    "zh-Hant": {"contents": "目錄", "remember": "牢記", "published_by": "編印：", "report": "監督舉報",
+                "reminders": "廉潔提醒", "card": "卡片", "hotline": "舉報電話", "space": "", "comma": "，",
+                "summary": "要點", "email": "電子郵箱", "pdf": "PDF 版（可列印，帶頁碼）"},
 }
+TRADITIONAL = ("hant", "tw", "hk", "mo")  # zh-Hant, zh-TW, zh-HK, zh-MO: traditional characters
 
 
 def labels_for(language: str) -> dict[str, str]:
-    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
+    parts = language.lower().split("-")
+    if parts[0] == "zh" and any(p in TRADITIONAL for p in parts[1:]) and "hans" not in parts:
+        return LABELS["zh-Hant"]
+    return LABELS.get(parts[0], LABELS["en"])
 
 
 def stylesheets_for(edition: Edition, document: str, target: str = "print") -> list[Path]:
@@ -144,8 +151,17 @@ def _styles_markup(edition: Edition, document: str, target: str, options: PrintO
             href = path.resolve().relative_to(root).as_posix()
             parts.append(f'<link rel="stylesheet" href="{escape(href)}">')
         else:
-            parts.append(f"<style>\n{path.read_text(encoding='utf-8')}\n</style>")
+            parts.append(f"<style>\n{web_css(path.read_text(encoding='utf-8'))}\n</style>")
     return Markup("\n".join(parts))
+
+
+_PACKAGE_FONT_SRC = re.compile(r"""url\(\s*["']?handbook:[^)]*\)\s*(?:format\([^)]*\)\s*)?,?\s*""", re.I)
+
+
+def web_css(text: str) -> str:
+    """A stylesheet for the self-contained web page: the fonts that ship with the package
+    (``handbook:fonts/...``, for print) are left out of ``src``, so browsers use ``local()`` faces."""
+    return _PACKAGE_FONT_SRC.sub("", text)
 
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,

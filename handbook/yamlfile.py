@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,38 @@ def _unprintable(exc: yaml.reader.ReaderError, text: str, shown: str, offset: in
                                          "YAML text; delete it")
 
 
+# A key followed by a full-width colon (title：总则), or a colon followed by a full-width space
+# (title:\u3000总则): YAML reads either as plain text, not as a setting.
+_FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[\w\u4e00-\u9fff-]+\s*：")
+_FULL_WIDTH_SPACE_AFTER = re.compile(r"^\s*(?:-\s+)?[\w-]+:\u3000")
+_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def full_width_problems(text: str, shown: str, offset: int = 0) -> list[Problem]:
+    """Lines that a Chinese input method has written with a full-width colon or space where YAML
+    needs the half-width ones (lines of a ``|`` or ``>`` text block are left alone)."""
+    problems = []
+    block_indent: int | None = None
+    for n, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" "))
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                continue
+            block_indent = None
+        if line.startswith("\u3000") or line.lstrip(" ").startswith("\u3000"):
+            problems.append(Problem(shown, n + offset, "the line is indented with a full-width space (\u3000); "
+                                                       "YAML needs ordinary spaces"))
+        elif _FULL_WIDTH_KEY.match(line):
+            problems.append(Problem(shown, n + offset, "'：' is a full-width colon; YAML needs the half-width "
+                                                       "':' and a space after it (write 'title: ...')"))
+        elif _FULL_WIDTH_SPACE_AFTER.match(line):
+            problems.append(Problem(shown, n + offset, "a full-width space (\u3000) follows the ':'; YAML needs "
+                                                       "an ordinary space after it"))
+        if _BLOCK_SCALAR.search(line):
+            block_indent = indent
+    return problems
+
+
 def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse ``text``; on failure return ``None`` and problems that name the line."""
     problems: list[Problem] = []
@@ -103,8 +136,9 @@ def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[Yaml
         if stripped.startswith("\t"):
             problems.append(Problem(shown, n + offset,
                                     "a tab is used for indentation; YAML needs spaces"))
+    problems += full_width_problems(text, shown, offset)
     if problems:
-        return None, problems
+        return None, sorted(problems, key=lambda p: p.line or 0)
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # checked when the loader is made: a control character
@@ -143,11 +177,10 @@ def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[Yaml
 
 
 def read_yaml(path: Path, shown: str) -> tuple[YamlDoc | None, list[Problem]]:
-    """Read and parse a YAML file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(shown, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]
-    except OSError as exc:
-        return None, [Problem(shown, None, f"cannot read: {exc.strerror}")]
+    """Read and parse a YAML file (UTF-8; another encoding is named in the error)."""
+    from .textfile import read_text
+
+    text, problems = read_text(path, shown)
+    if text is None:
+        return None, problems
     return parse_yaml(text, path, shown)

@@ -137,3 +137,19 @@ def pdffonts(pdf: Path) -> list[dict[str, str]]:
 
 def mm(points: float) -> float:
     return float(points) / MM
+
+
+def bare_fontconfig(folder: Path) -> dict[str, str]:
+    """The environment of a machine without the theme's fonts: a fontconfig configuration in ``folder``
+    that sees only DejaVu's folder (FONTCONFIG_FILE), for subprocesses."""
+    import os
+
+    out = subprocess.run(["fc-list", ":family=DejaVu Sans", "file"], capture_output=True, text=True).stdout
+    files = [Path(line.strip().rstrip(":")) for line in out.splitlines() if line.strip()]
+    if not files:
+        pytest.skip("DejaVu Sans is not installed")
+    conf = folder / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+                    f"<fontconfig>\n  <dir>{files[0].parent}</dir>\n  <cachedir>{folder / 'cache'}</cachedir>\n"
+                    "</fontconfig>\n", encoding="utf-8")
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}

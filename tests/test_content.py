@@ -69,10 +69,12 @@ def test_front_matter_bad_value_names_the_file_line(scratch) -> None:
     assert error.startswith("content/03-third.md:4: numbered:")
 
 
-def test_front_matter_missing_title(scratch) -> None:
-    root = scratch({"content": {"03-third.md": "---\nsummary: S.\n---\n\nText.\n"}})
-    (error,) = errors_of(root)
-    assert error.startswith("content/03-third.md:") and "title: required, but missing" in error
+def test_front_matter_without_title_takes_the_first_heading_or_the_file_name(scratch) -> None:
+    root = scratch({"content": {"03-third.md": "---\nsummary: S.\n---\n\nText.\n",
+                                "04-Fourth Point.md": "---\nsummary: S.\n---\n\n# The fourth\n\nText.\n"}})
+    assert errors_of(root) == []
+    titles = {c.stem: c.title for c in load_project(root).editions[0].chapters}
+    assert titles["03-third"] == "third" and titles["04-Fourth Point"] == "The fourth"
 
 
 def test_front_matter_duplicate_key_names_the_file_line(scratch) -> None:
@@ -80,10 +82,13 @@ def test_front_matter_duplicate_key_names_the_file_line(scratch) -> None:
     assert errors_of(root) == ["content/03-third.md:4: 'title' appears twice; keep one of them"]
 
 
-def test_missing_front_matter(scratch) -> None:
-    root = scratch({"content": {"03-third.md": "# Third\n\nText.\n"}})
-    (error,) = errors_of(root)
-    assert error.startswith("content/03-third.md:1: no front matter")
+def test_missing_front_matter_takes_the_title_from_the_first_heading(scratch) -> None:
+    root = scratch({"content": {"03-third.md": "# Third *point*\n\nText.\n\n## Third heading\n"}})
+    assert problems_of(root) == []
+    third = load_project(root).editions[0].chapters[-1]
+    assert third.title == "Third point" and third.short_title == "Third point"
+    assert "Third point" not in third.html and "<h2" in third.html  # printed once, as the title
+    assert third.summary == "" and third.reminder == ""
 
 
 def test_front_matter_never_closed(scratch) -> None:
@@ -107,20 +112,19 @@ def test_same_number_with_a_letter_is_a_different_chapter(scratch) -> None:
     assert [c.number for c in org.chapters] == [None, "1", "2", "2a"]
 
 
-def test_badly_named_markdown_is_skipped_with_a_warning(scratch) -> None:
+def test_markdown_without_a_number_is_an_error_saying_how_to_rename_it(scratch) -> None:
     root = scratch({"content": {"notes.md": "Some notes.\n"}})
-    assert errors_of(root) == []
-    assert any(p.startswith("content/notes.md: warning: skipped") for p in problems_of(root))
+    assert errors_of(root) == ["content/notes.md: a chapter file needs its number first, e.g. rename it to "
+                               "03-notes.md (the number sets its place in the handbook)"]
 
 
-def test_numbered_chapter_without_reminder_warns(scratch) -> None:
+def test_numbered_chapter_without_reminder_is_fine(scratch) -> None:
     root = scratch({"content": {"03-third.md": chapter("Third", "Text.")}})
-    assert errors_of(root) == []
-    assert any(p.startswith("content/03-third.md:") and "no reminder" in p for p in problems_of(root))
+    assert problems_of(root) == []
 
 
 def test_broken_chapter_fails_the_organisation_edition(scratch) -> None:
-    root = scratch({"content": {"03-third.md": "# no front matter\n"}})
+    root = scratch({"content": {"03-third.md": "---\ntitle: [unclosed\n---\n"}})
     loaded = load_project(root)
     assert "organisation-wide" in loaded.failed
     assert not loaded.editions

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 import subprocess
 import sys
 import sysconfig
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import REPO, build_ok, page_texts
+from conftest import REPO, bare_fontconfig, build_ok, page_texts
 
 from handbook.cli import main
 from handbook.newproject import create_project, starter_files
@@ -97,6 +96,11 @@ def test_the_wheel_carries_the_starter(tmp_path: Path) -> None:
         packaged = "gitignore" if name == ".gitignore" else name
         assert f"handbook/starter/{packaged}" in names
     assert "handbook/static/preview.html" in names
+    for face in ("Regular", "Italic", "Bold", "BoldItalic"):
+        assert f"handbook/fonts/charis-sil/CharisSIL-{face}.ttf" in names
+        assert f"handbook/fonts/lato/Lato-{face}.ttf" in names
+    assert {"handbook/fonts/charis-sil/OFL.txt", "handbook/fonts/charis-sil/FONTLOG.txt",
+            "handbook/fonts/lato/OFL.txt", "handbook/fonts/lato/AUTHORS.txt"} <= names
 
 
 def build_wheel(folder: Path) -> Path:
@@ -121,7 +125,8 @@ def test_init_works_from_an_installed_wheel(tmp_path: Path) -> None:
                     "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True, timeout=120)
     work = tmp_path / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # A machine without the theme's fonts: the wheel brings them.
+    env = {k: v for k, v in bare_fontconfig(tmp_path).items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
     def handbook(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([venv / "bin" / "handbook", *args], cwd=work, capture_output=True, text=True,
@@ -136,3 +141,9 @@ def test_init_works_from_an_installed_wheel(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     assert (work / "project" / "dist" / "handbook.pdf").stat().st_size > 10_000
     assert (work / "project" / "dist" / "finance" / "handbook.pdf").is_file()
+    fonts = subprocess.run(["pdffonts", str(work / "project" / "dist" / "handbook.pdf")], capture_output=True,
+                           text=True, check=True).stdout
+    assert "+Charis-SIL " in fonts and "+Lato-Bold " in fonts, fonts
+    doctor = handbook("--project", "project", "doctor")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "font Lato: ships with the handbook" in doctor.stdout
