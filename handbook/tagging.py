@@ -131,6 +131,10 @@ def install() -> bool:
                 if blank and element.get("K") is not None:
                     _drop_blanks(element, blank, nums, _pending(pdf, page_number), pdf)
                     blank = set()
+                if element.get("S") == "/Link" and parent.get("S") == "/Link":
+                    # Generated text in a link ("see p. 3" after it): part of the same link.
+                    _merge_link(element, parent, nums, annotations, pdf)
+                    continue
                 if element.get("S") == "/LI":
                     if not element["K"]:  # the rest of an item begun on an earlier page: nothing here
                         _empty(element)
@@ -173,6 +177,24 @@ def _drop_blanks(element: Any, blank: set[int], nums: dict[int, Any], page: dict
                 nums[mcid] = "null"
                 page[mcid] = ""
                 break
+
+
+def _merge_link(inner: Any, outer: Any, nums: dict[int, Any], annotations: list[Any], pdf: Any) -> None:
+    """An inline box inside a link is a link annotation of its own in WeasyPrint, and a nested
+    ``Link``: its content and annotation go to the enclosing ``Link`` (one link, two areas)."""
+    for kid in inner["K"]:
+        outer["K"].append(kid)
+        if isinstance(kid, (bytes, str)):
+            child = pdf.objects[_number(kid)]
+            if isinstance(child, dict) and child.get("Type") == "/StructElem":
+                child["P"] = outer.reference
+    for mcid, ref in list(nums.items()):
+        if ref == inner.reference:
+            nums[mcid] = outer.reference
+    for i, (ref, annotation) in enumerate(annotations):
+        if ref == inner.reference:
+            annotations[i] = (outer.reference, annotation)
+    _empty(inner)
 
 
 def _list_body(item: Any, pdf: Any, pydyf: Any) -> None:

@@ -247,3 +247,17 @@ def test_stream_data_ending_in_a_carriage_return_keeps_its_length() -> None:
     assert b"/Length 6" in data
     plain = pydyf.Stream([b"0 0 m"]).data
     assert plain.endswith(b"0 0 m\nendstream")
+
+
+def test_generated_page_reference_is_part_of_its_link(tmp_path: Path) -> None:
+    """A link to a chapter prints "(see p. 3)" from CSS, inside the link: one Link, not two."""
+    root = make_project(tmp_path / "p", {"content": {"03-links.md": (
+        "---\ntitle: Links\nsummary: Two links.\nreminder: Follow them.\n---\n"
+        "See [the first point](01-first-point.md) and [the web](https://example.org).\n")}})
+    build_ok(root, tmp_path / "out", only=("handbook",), pdf_variant="pdf/ua-1")
+    pdf = tmp_path / "out" / "handbook.pdf"
+    assert errors(pdf, "pdf/ua-1") == []
+    links = [e for e in elements(pdf) if e["/S"] == "/Link"]
+    assert not [e for e in links if e["/P"].get_object()["/S"] == "/Link"], "a Link inside a Link"
+    struct = struct_text(pdf)
+    assert re.search(r'Link \(inline\)\n\s+Object \d+ 0\n\s+"the first point"\n\s+Object \d+ 0\n\s+" \(see p\.', struct)
