@@ -82,6 +82,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
       handbook new-department audit-office --name "Audit Office"
       handbook preflight dist/handbook-print-shop.pdf
       handbook doctor                     # what this machine has, and what is missing
+      handbook import 廉洁从业手册.docx    # a Word document becomes chapters
     """
     level = logging.DEBUG if debug else logging.INFO if verbose and not quiet else logging.WARNING
     logging.basicConfig(level=level, format="%(name)s: %(message)s")
@@ -241,25 +242,96 @@ def new_department(obj: Context, slug: str, name: str) -> None:
 
 @main.command()
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--from", "document", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Start from this document (.docx, .odt, .doc, .wps, .html, .md, .txt): its headings become "
+                   "the chapters, its title the handbook's.")
+@click.option("--split-level", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="With --from: a chapter starts at every heading of this level or above.")
 @click.pass_obj
-def init(obj: Context, folder: Path) -> None:
+def init(obj: Context, folder: Path, document: Path | None, split_level: int) -> None:
     """Create a new project in DIR: settings, three chapters, cards, the theme, one department.
 
-    It builds into PDFs at once.
+    It builds into PDFs at once. With --from, the chapters are those of a document instead.
 
     \b
     Examples:
       handbook init my-handbook
       handbook init .                     # here (an empty folder, or one without these files)
+      handbook init --from 廉洁手册.docx my-handbook
     """
     from .newproject import create_project
 
+    if document is not None:
+        from .newproject import create_from_document
+
+        files, report = create_from_document(folder, document, split_level=split_level)
+        _import_report(report, folder.resolve(), obj.quiet)
+        click.secho(f"created {len(files)} files in {_rel(folder)}/", fg="green")
+        if not obj.quiet:
+            cd = "" if folder.resolve() == Path.cwd().resolve() else f"  cd {_rel(folder)}\n"
+            click.echo(f"next:\n{cd}  edit handbook.yaml   # organisation, edition, contact\n"
+                       "  handbook build       # PDFs into dist/")
+        return
     files = create_project(folder)
     click.secho(f"created {len(files)} files in {_rel(folder)}/", fg="green")
     if not obj.quiet:
         cd = "" if folder.resolve() == Path.cwd().resolve() else f"  cd {_rel(folder)}\n"
         click.echo(f"next:\n{cd}  handbook build       # PDFs into dist/\n"
                    "  handbook serve       # live preview in your browser")
+
+
+@main.command("import")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--department", "-d", metavar="SLUG", shell_complete=_complete_departments,
+              help="Into departments/SLUG/content/ instead of content/.")
+@click.option("--split-level", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="A chapter starts at every heading of this level or above.")
+@click.option("--force", "-f", is_flag=True, help="Overwrite chapter files that exist (edits in them are lost).")
+@click.option("--encoding", metavar="ENC", help="The encoding of .txt, .html and .md files (default: detected).")
+@click.pass_obj
+def import_command(obj: Context, files: tuple[Path, ...], department: str | None, split_level: int, force: bool,
+                   encoding: str | None) -> None:
+    """Turn documents into chapters: .docx, .odt, .doc, .wps, .html, .md, .txt.
+
+    One chapter per heading (or per level-2 heading), numbered after the project's last chapter.
+    A chapter file that exists is kept unless --force; the same document imported again writes to the
+    same files. .odt, .doc and .wps need LibreOffice.
+
+    \b
+    Examples:
+      handbook import 廉洁从业手册.docx
+      handbook import rules.odt notes.txt --split-level 2
+      handbook import 通知.txt --encoding gb18030 -d finance
+    """
+    from .importer import import_files
+
+    root = obj.root
+    report = import_files(root, list(files), department=department, split_level=split_level, force=force,
+                          encoding=encoding)
+    _import_report(report, root, obj.quiet)
+
+
+def _import_report(report: Any, root: Path, quiet: bool) -> None:
+    from .errors import display_path
+
+    for path, what in report.written:
+        if not quiet:
+            click.echo(f"wrote {display_path(path, root)}  {what}")
+    for path in report.unchanged:
+        if not quiet:
+            click.echo(f"unchanged {display_path(path, root)}")
+    for path, why in report.skipped:
+        click.secho(f"kept {display_path(path, root)}: {why}", fg="yellow")
+    for notice in report.notices:
+        click.secho(notice, fg="yellow", err=True)
+    chapters = sum(1 for path, _ in report.written if path.suffix == ".md")
+    pictures = len(report.written) - chapters
+    summary = (f"{chapters} chapter{'s' if chapters != 1 else ''} written"
+               + (f", {pictures} picture{'s' if pictures != 1 else ''}" if pictures else "")
+               + (f", {len(report.skipped)} kept" if report.skipped else "")
+               + (f", {len(report.unchanged)} unchanged" if report.unchanged else ""))
+    click.secho(summary, fg="green" if not report.skipped else "yellow", err=True)
 
 
 @main.command()

@@ -529,7 +529,15 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     html = md.renderer.render(tokens, md.options, env)
     if id_prefix:  # footnote ids are unique in the whole document, not only in this chapter
         html = _FOOTNOTE_ID.sub(lambda m: f'{m[1]}{id_prefix}{m[2]}"', html)
-    return _sanitize(html, base_dir, rules, resolve), "".join(plain), problems
+    return _list_starts(_sanitize(html, base_dir, rules, resolve)), "".join(plain), problems
+
+
+_OL_START = re.compile(r'<ol start="(\d{1,6})"')
+
+
+def _list_starts(html: str) -> str:
+    """``<ol start="3">`` counts from 3 in the PDF too: WeasyPrint ignores ``start``, not ``counter-reset``."""
+    return _OL_START.sub(lambda m: f'{m[0]} style="counter-reset: list-item {int(m[1]) - 1}"', html)
 
 
 _FOOTNOTE_ID = re.compile(r'(\bid="|\bhref="#)(fn(?:ref)?\d+(?::\d+)?)"')

@@ -13,8 +13,12 @@ import re
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .importer import ImportReport
 
 THEME = ("templates", "styles")  # in the wheel's starter; in a checkout, the repository's own
 RENAMED = {"gitignore": ".gitignore"}  # dotfiles are not package data; they are renamed on the way out
@@ -66,3 +70,59 @@ def create_project(target: Path, today: datetime.date | None = None) -> list[Pat
         path.write_bytes(data)
         written.append(path)
     return written
+
+
+STARTER_EXAMPLES = ("content/0", "departments/")  # the starter's sample chapters and department
+PLAIN_CARDS = """\
+# Pocket reminder cards, printed double-sided and cut out.
+size: id-1            # id-1 (85.6 x 53.98 mm) | business (85 x 55 mm) | a7 (74 x 105 mm) | "90 x 50 mm"
+sheet: a4             # a4 | letter
+duplex: long-edge     # long-edge | short-edge
+from_chapters: true   # a title card, then one card per numbered chapter (its front matter's reminder)
+cards: []             # extra cards, appended: [{front: "## Title", back: "Markdown"}]
+"""
+
+
+def _yaml_scalar(value: str) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, allow_unicode=True, width=1000).removesuffix("\n...\n").strip()
+
+
+def create_from_document(target: Path, document: Path, *, split_level: int = 1,
+                         today: datetime.date | None = None) -> tuple[list[Path], ImportReport]:
+    """A new project whose chapters are those of ``document``: the starter's settings and theme, no samples.
+
+    The handbook's title is the document's (Word's Title style, its properties, or its first level-1
+    heading with --split-level 2); a document mostly in Chinese makes a ``zh-CN`` edition.
+    """
+    from .importer import chapter_number_style, cjk_share, read_document, write_chapters
+
+    imported = read_document(document, split_level)  # a document that cannot be read leaves no project behind
+    if not imported.chapters:
+        raise ConfigError(f"{document}: no text to make chapters from")
+    numbers = chapter_number_style(imported)  # "第一章 总则": the handbook prints 第一章, the title is 总则
+    written = create_project(target, today)
+    for path in written:
+        rel = path.relative_to(target).as_posix()
+        if rel.startswith(STARTER_EXAMPLES) and rel != "content/cards.yaml":
+            path.unlink()
+    folders = {parent for p in written for parent in p.relative_to(target).parents if parent.parts}
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if (target / folder).is_dir() and not any((target / folder).iterdir()):
+            (target / folder).rmdir()
+    (target / "content" / "cards.yaml").write_text(PLAIN_CARDS, encoding="utf-8")
+    settings = target / "handbook.yaml"
+    text = settings.read_text(encoding="utf-8")
+    title = imported.title or document.stem.replace("_", " ")
+    text = re.sub(r"(?m)^title: .*$", lambda m: f"title: {_yaml_scalar(title)}", text, count=1)
+    text = re.sub(r"(?m)^subtitle: .*$", lambda m: f"subtitle: {_yaml_scalar(imported.subtitle)}", text, count=1)
+    words = " ".join(c.title + " " + c.markdown for c in imported.chapters)
+    if cjk_share(words) > 0.5:
+        text = re.sub(r"(?m)^language: en\b", "language: zh-CN", text, count=1)
+    if numbers:
+        text = text.rstrip("\n") + f"\nchapter_numbers: {numbers}       # as the document numbered its chapters\n"
+    settings.write_text(text, encoding="utf-8")
+    report = write_chapters(target, [imported])
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    return files, report

@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .builder import BuildOptions, Output, build, edition_out_dir
 from .errors import ConfigError, HandbookError, Problem
@@ -47,6 +47,8 @@ from .project import list_departments, load_project
 log = logging.getLogger(__name__)
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+MAX_UPLOAD = 50 * 1024 * 1024  # a dropped document (Word files with photographs run to tens of MB)
+TOKEN_HEADER = "X-Handbook-Token"
 DEBOUNCE_MS = 150  # a save is usually several file events within a few milliseconds
 KEEPALIVE_SECONDS = 15.0
 HIDDEN_OUTPUTS = (".print.html", ".png")  # not listed as files (the pictures have their own place)
@@ -65,6 +67,8 @@ class Preview:
         self.slug = slug
         self.say = say
         self.instance = secrets.token_hex(4)  # a restarted server makes open pages reload
+        self.token = secrets.token_urlsafe(32)  # in the preview page only: a request to import must carry it
+        self.importing = threading.Lock()  # one import at a time (chapter numbers)
         self.cond = threading.Condition()
         self.version = 0
         self.closed = False
@@ -333,6 +337,50 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, file.read_bytes(), mimetypes.guess_type(file.name)[0]
                    or "application/octet-stream", head)
 
+    def do_POST(self) -> None:
+        """``/_/import?name=FILE``: the body is a dropped document, imported into the project.
+
+        This writes into the project, and any web page the user visits can send requests to localhost,
+        so every one of these must hold: a local host name (whatever address the server listens on),
+        an Origin that is this page's own, the token embedded in the preview page, a size under
+        MAX_UPLOAD, and a plain file name of a kind ``handbook import`` reads.
+        """
+        if urlsplit(self.path).path != "/_/import":
+            return self._refuse(HTTPStatus.NOT_FOUND, "not found")
+        host = (self.headers.get("Host") or "").strip()
+        if not host or not _local_name(host):
+            return self._refuse(HTTPStatus.FORBIDDEN, "importing is open to this computer only (Host)")
+        origin = self.headers.get("Origin")
+        if origin is None or origin.strip().lower() != f"http://{host.lower()}":
+            return self._refuse(HTTPStatus.FORBIDDEN, "importing is open to the preview page only (Origin)")
+        preview = self.server.preview
+        if not secrets.compare_digest((self.headers.get(TOKEN_HEADER) or "").encode(), preview.token.encode()):
+            return self._refuse(HTTPStatus.FORBIDDEN, "importing is open to the preview page only (token); "
+                                                      "reload the page")
+        length_header = self.headers.get("Content-Length") or ""
+        if not length_header.isdigit():
+            return self._refuse(HTTPStatus.LENGTH_REQUIRED, "the request has no Content-Length")
+        length = int(length_header)
+        if length > MAX_UPLOAD:
+            return self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                                f"the document is {human_size(length)}; at most {human_size(MAX_UPLOAD)} "
+                                "can be dropped here (use handbook import on the command line)")
+        query = dict(parse_qsl(urlsplit(self.path).query))
+        name = query.get("name", "")
+        why = upload_name_refused(name)
+        if why:
+            return self._refuse(HTTPStatus.BAD_REQUEST, why)
+        data = self.rfile.read(length)
+        if len(data) != length:
+            return self._refuse(HTTPStatus.BAD_REQUEST, "the document arrived incomplete")
+        status, result = run_import(preview, name, data)
+        self._send(status, json.dumps(result, ensure_ascii=False).encode(), "application/json")
+
+    def _refuse(self, status: HTTPStatus, message: str) -> None:
+        log.info("import refused (%s): %s", status.value, message)
+        self.close_connection = True  # the body (if any) is not read
+        self._send(status, json.dumps({"error": message}, ensure_ascii=False).encode(), "application/json")
+
     def _host_allowed(self) -> bool:
         """Against DNS rebinding: a server on a loopback address answers only to loopback names."""
         bound = self.server.server_address[0]
@@ -376,6 +424,47 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+def _local_name(host: str) -> bool:
+    """Is a Host header's name this computer's (localhost, 127.x, ::1), whatever the port?"""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").lower()
+    return name in LOOPBACK_NAMES or bool(re.fullmatch(r"127(\.\d{1,3}){3}", name))
+
+
+def upload_name_refused(name: str) -> str | None:
+    """Why a dropped document's name is refused, or None: a plain file name, of a kind import reads."""
+    from .importer import SUFFIXES
+
+    if not name or len(name) > 200:
+        return "the document needs a file name (at most 200 characters)"
+    if any(c in name for c in "/\\\0:") or name.startswith(".") or name in ("..", "."):
+        return f"{name!r} is not a plain file name"
+    if Path(name).suffix.lower() not in SUFFIXES:
+        return f"{name}: import reads {', '.join(sorted(SUFFIXES))}"
+    return None
+
+
+def run_import(preview: Preview, name: str, data: bytes) -> tuple[HTTPStatus, dict[str, Any]]:
+    """Import a dropped document exactly as ``handbook import`` does (never overwriting), into the edition shown."""
+    import tempfile
+
+    from .importer import import_files
+
+    with preview.importing, tempfile.TemporaryDirectory(prefix="handbook-drop-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            report = import_files(preview.root, [path], department=preview.slug)
+        except HandbookError as exc:
+            message = "\n".join(problem_lines(exc)).replace(str(path), name)
+            preview.say(f"import of {name} failed: {message}", "error")
+            return HTTPStatus.UNPROCESSABLE_ENTITY, {"error": message}
+    result = report.as_dict(preview.root)
+    written = [w["path"] for w in result["written"]]
+    preview.say(f"imported {name}: " + (", ".join(written) if written else "nothing new written"), "ok")
+    return HTTPStatus.OK, {"name": name, **result}
+
+
 def output_file(out: Path, url_path: str) -> Path | None:
     """The file of the output folder a URL names, or None: nothing hidden, nothing outside."""
     parts = unquote(url_path).split("/")
@@ -405,7 +494,7 @@ def shell_page(preview: Preview) -> bytes:
     _, state = preview.snapshot()
     safe = state.replace("<", "\\u003c")  # JSON inside <script>
     shell = (resources.files("handbook") / "static" / "preview.html").read_text(encoding="utf-8")
-    return shell.replace("__STATE__", safe).encode()
+    return shell.replace("__TOKEN__", json.dumps(preview.token)).replace("__STATE__", safe).encode()
 
 
 
