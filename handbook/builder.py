@@ -11,6 +11,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cache, glyphs
+from .config import PAGE_SIZES
 from .errors import ConfigError, HandbookError, Problem, RenderError, TimeLimitExpired
 from .model import Edition
 from .output import atomic_write
@@ -41,8 +43,8 @@ class BuildOptions:
     organisation: bool = False  # with departments: the organisation-wide edition too (departments=() for it alone)
     strict: bool = False  # warnings are errors
     allow_remote: bool = False  # https images
-    max_pages: int = 500  # per document
-    max_seconds: float = 300.0  # per edition: templates and layout
+    max_pages: int | None = None  # per document (None: limits.pages in handbook.yaml)
+    max_seconds: float | None = None  # per edition: templates and layout (None: limits.seconds)
     jobs: int = 1  # worker processes
     force: bool = False  # rebuild even what is up to date
     print_shop: bool = False  # also handbook-print-shop.pdf (bleed, crop marks, boxes)
@@ -133,6 +135,43 @@ def _extra_inputs(edition: Edition, fetched: list[Path]) -> list[str]:
     return sorted(extra)
 
 
+CHARS_PER_A5_PAGE = 12_000  # far more than a page of any sane theme holds (this one: about 2,500)
+
+
+_CHAPTER_BREAK = re.compile(r"\.chapter\s*\{[^}]*break-before\s*:\s*(?:page|right|left|recto|verso)")
+
+
+def _chapters_start_pages(edition: Edition) -> bool:
+    for path in edition.stylesheets:
+        try:
+            if _CHAPTER_BREAK.search(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def too_long(edition: Edition, limit: int) -> None:
+    """Stop before layout when the text alone needs more pages than the limit allows (a lower
+    bound: the densest page imaginable), naming the longest chapters."""
+    w, h = PAGE_SIZES[edition.settings.page_size]
+    per_page = CHARS_PER_A5_PAGE * (w * h) / (148 * 210)
+    total = sum(len(ch.text) for ch in edition.chapters)
+    least = int(total / per_page)
+    if least <= limit < len(edition.chapters) and _chapters_start_pages(edition):
+        raise RenderError(f"the handbook has {len(edition.chapters):,} chapters and each starts a new page (the "
+                          f"stylesheet's .chapter {{ break-before }}); the limit is {limit:,} pages "
+                          "(limits.pages in handbook.yaml: raise it to build this on purpose)")
+    if least <= limit:
+        return
+    longest = sorted(edition.chapters, key=lambda ch: len(ch.text), reverse=True)[:3]
+    why = (f"the handbook's {total:,} characters of text need at least {least:,} pages; the limit is {limit:,} "
+           "(limits.pages in handbook.yaml: raise it to build this on purpose)")
+    raise RenderError(why, [
+        Problem(ch.source, None, f"{len(ch.text):,} characters: at least {len(ch.text) / per_page:,.0f} pages")
+        for ch in longest if len(ch.text) >= per_page])
+
+
 def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict[str, str],
                   warnings: tuple[Problem, ...] = ()) -> EditionResult:
     """Render and write the documents in ``keys`` (document -> base key, taken before the build).
@@ -144,10 +183,12 @@ def build_edition(edition: Edition, out: Path, options: BuildOptions, keys: dict
     out_dir = edition_out_dir(out, edition.slug)
     state = cache.State.read(out_dir)
     try:
+        if "handbook" in keys:
+            too_long(edition, options.max_pages or edition.settings.limits.pages)
         glyphs.require(edition)  # a character no configured font has: named, before WeasyPrint draws a box
         for job in documents.jobs(edition, tuple(keys)):
             start = time.perf_counter()
-            with time_limit(options.max_seconds, edition.name):
+            with time_limit(options.max_seconds or edition.settings.limits.seconds, edition.name):
                 job_result = job.run(edition, out_dir, options)
             if options.strict and job_result.warnings:
                 raise RenderError(f"{edition.name}: warnings are errors (--strict)", job_result.warnings)
@@ -268,8 +309,9 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
                                   tuple(loaded.edition_warnings.get(edition.slug, ()))))
         return result
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(os.getpid(),)) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(os.getpid(),))
+    try:
         pending: dict[Future[EditionResult], Edition] = {
             pool.submit(build_edition, e, out, options, todo[e.slug],
                         tuple(loaded.edition_warnings.get(e.slug, ()))): e for e in editions}
@@ -286,6 +328,12 @@ def build(root: Path, options: BuildOptions = BuildOptions(),
                     log.error("%s: internal error", edition.name, exc_info=exc)
                     collect(EditionResult(edition.name, errors=[Problem(
                         edition.name, None, f"internal error: {type(exc).__name__}: {exc} (run with --debug)")]))
+    except BaseException:  # Ctrl+C, SIGTERM: stop the workers now (their outputs are written atomically)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise
+    pool.shutdown(wait=True)
     return result
 
 

@@ -46,6 +46,8 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
         except HandbookError as exc:
             result.problems += exc.problems or [Problem(edition.name, None, exc.message)]
     result.problems += css_warnings(sorted(stylesheets), loaded.root)
+    reported = {(p.path, p.line) for p in result.problems}
+    result.problems += [p for p in template_syntax(loaded.root) if (p.path, p.line) not in reported]
     seen: set[Problem] = set()
     unique = []
     for p in result.problems:
@@ -76,6 +78,32 @@ def contrast_problems(edition: Edition) -> list[Problem]:
         else:  # the theme's default, not set anywhere: say where to set it
             problems.append(Problem(PROJECT_FILE, None, failure.message(colors)
                                     + f" (the default; set colors.{failure.key} in {PROJECT_FILE})", "warning"))
+    return problems
+
+
+def template_syntax(root: Path) -> list[Problem]:
+    """Every template file's syntax errors, even those of an edition that cannot be loaded."""
+    import jinja2
+
+    from .content import inside
+    from .errors import display_path
+    from .theme import environment
+
+    problems = []
+    folders = [root / "templates", *sorted(root.glob("departments/*/templates"))]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        env = environment((folder,), root)
+        for path in sorted(folder.rglob("*.j2")):
+            if not inside(path, root):
+                continue  # a symbolic link out: reported by the loader, never read
+            try:
+                env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+            except jinja2.TemplateSyntaxError as exc:
+                problems.append(Problem(display_path(path, root), exc.lineno, f"template error: {exc.message}"))
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(display_path(path, root), None, f"cannot be read: {exc}"))
     return problems
 
 

@@ -6,6 +6,8 @@ WeasyPrint is imported only when something is rendered, so ``--help`` and ``--ve
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -48,16 +50,38 @@ def _complete_departments(ctx: click.Context, param: click.Parameter, incomplete
         return []
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl+C (so no ``except Exception`` swallows it)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 class HandbookGroup(click.Group):
-    """User errors (HandbookError) are shown as messages; ``--debug`` adds their traceback."""
+    """User errors (HandbookError) are shown as messages; ``--debug`` adds their traceback.
+
+    Ctrl+C exits 130 and SIGTERM 143 (128 + the signal), with one line: outputs are written
+    atomically, so whatever was built before is intact.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except HandbookError:
             if isinstance(ctx.obj, Context) and ctx.obj.debug:
                 traceback.print_exc()
             raise
+        except KeyboardInterrupt as exc:
+            if isinstance(ctx.obj, Context) and ctx.obj.debug:
+                traceback.print_exc()
+            code = 143 if isinstance(exc, Terminated) else 130
+            what = "terminated" if code == 143 else "interrupted"
+            click.echo(f"handbook: build {what}; previous outputs are intact (a file is replaced only when finished)",
+                       err=True)
+            raise click.exceptions.Exit(code) from None
 
 
 @click.group(cls=HandbookGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -234,9 +258,13 @@ def new_department(obj: Context, slug: str, name: str) -> None:
     Example:
       handbook new-department audit-office --name "Audit Office"
     """
-    from .departments import create
+    from .departments import create, slug_problem
 
-    folder = create(obj.root, slug, name)
+    root = obj.root
+    why = slug_problem(slug, root / "departments")
+    if why:
+        raise click.BadParameter(why, param_hint="SLUG")
+    folder = create(root, slug, name)
     click.echo(f"created {_rel(folder / 'department.yaml')}; build it with: handbook build -d {slug}")
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from .errors import Problem
+from .plain import expose
 from .yamlfile import Loc, YamlDoc
 
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -158,6 +159,7 @@ class ColorOverrides(Strict):
     marks: Color | None = None
 
 
+@expose("line")  # handbook.contact.line(labels.hotline) in templates
 class Contact(Strict):
     hotline: str | None = None
     """Telephone number for reports."""
@@ -192,6 +194,27 @@ class Contact(Strict):
         number = ("+" if main.strip().startswith("+") else "") + re.sub(r"\D", "", main)
         ext = re.sub(r"\D", "", extension)
         return f"tel:{number}" + (f";ext={ext}" if ext else "")
+
+
+class Limits(Strict):
+    """What one build may use, against runaway input. Only handbook.yaml sets them (a department
+    cannot raise them); raise them on purpose, e.g. for a 900-page compilation."""
+
+    pages: Annotated[int, Field(ge=1)] = 500
+    """Pages per document; a longer one stops the build, naming the document."""
+    seconds: Annotated[float, Field(gt=0)] = 300.0
+    """Seconds per edition: templates and layout."""
+    image_megabytes: Annotated[float, Field(gt=0)] = 20.0
+    """The largest image file."""
+    image_megapixels: Annotated[float, Field(gt=0)] = 40.0
+    """The largest image, in millions of pixels (40: about A3 at 600 dpi)."""
+    template_seconds: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds one template may render (with its includes)."""
+    template_characters: Annotated[int, Field(ge=1000)] = 32_000_000
+    """Characters one template may write, and the largest value it may make on the way (a list
+    item counts 32)."""
+    template_steps: Annotated[int, Field(ge=1000)] = 5_000_000
+    """Loop steps and filters (1 each), calls (10 each) and macro calls (50 each) one template may make."""
 
 
 class Settings(Strict):
@@ -232,6 +255,8 @@ class Settings(Strict):
     """How chapter numbers are printed: "1" (5, 8a), "第一章" (第五章), "一、" (五、) or "none" (not printed)."""
     external_links: ExternalLinks = "after"
     """In print, where a web link's address is shown: "after" the link text, as a "footnote", or "none"."""
+    limits: Limits = Limits()
+    """Limits against runaway input (see below); handbook.yaml only."""
 
 
 class ChapterSelection(Strict):
@@ -428,6 +453,7 @@ def reference() -> str:
         ("handbook.yaml", Settings),
         ("colors (in handbook.yaml and department.yaml)", Colors),
         ("contact (in handbook.yaml and department.yaml)", Contact),
+        ("limits (in handbook.yaml only)", Limits),
         ("department.yaml (besides any handbook.yaml setting)", Department),
         ("content/cards.yaml", CardsFile),
         ("departments/<slug>/content/cards.yaml", DepartmentCardsFile),

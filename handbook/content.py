@@ -15,6 +15,7 @@ import functools
 import html as html_lib
 import io
 import re
+import struct
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -146,27 +147,86 @@ def image_too_large(path: Path, rules: AssetRules) -> str | None:
         return image_data_too_large(f, path.name, rules)
 
 
+# Pixel formats WeasyPrint draws (it converts 1, P and I itself); others would be dropped with a warning.
+PRINTABLE_MODES = frozenset({"1", "P", "I", "L", "LA", "RGB", "RGBA", "CMYK"})
+
+
+def _pillow_reason(exc: BaseException) -> str:
+    """Pillow's message without the Python repr of the file it was reading."""
+    text = re.sub(r"<[^<>]*(?:object|name=)[^<>]*>", "the file", str(exc)).strip()
+    return text or type(exc).__name__
+
+
 def image_data_too_large(data: IO[bytes] | bytes, name: str, rules: AssetRules) -> str | None:
-    """Why an image (bytes or an open file) is refused for its pixel count, or None."""
-    from PIL import Image
+    """Why an image (bytes or an open file) is refused, or None: too many pixels, not an image,
+    damaged or truncated (it is decoded whole, a JPEG at 1/8 scale), or a pixel format that cannot
+    be printed (a 16-bit greyscale PNG)."""
+    from PIL import Image, ImageFile, UnidentifiedImageError
 
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    # WeasyPrint sets LOAD_TRUNCATED_IMAGES when imported (it would draw the missing part grey).
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(stream) as img:
             w, h = img.size
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        return f"image {name} cannot be read: {exc}"
+            mode = img.mode
+            kind = img.format or "image"
+            if w * h <= rules.max_image_pixels:
+                if kind == "PNG":
+                    img.verify()  # every chunk's checksum, through to the end: finds truncation
+                else:
+                    if kind == "JPEG":
+                        img.draft("RGB", (max(1, w // 8), max(1, h // 8)))
+                    img.load()
+    except UnidentifiedImageError:
+        return f"image {name} is not an image this tool can read (is it really a {Path(name).suffix or 'picture'}?)"
+    except Image.DecompressionBombError:
+        return f"image {name} has far too many pixels; the limit is {rules.max_image_pixels / 1e6:.0f} megapixels"
+    except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
+        return f"image {name} is damaged or truncated ({_pillow_reason(exc)}); export it again"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
     if w * h > rules.max_image_pixels:
         return (f"image {name} is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); the limit is "
                 f"{rules.max_image_pixels / 1e6:.0f} megapixels (reduce it for print: 300 dpi is enough)")
+    if mode not in PRINTABLE_MODES:
+        return (f"image {name} has pixels in the {mode} format (e.g. 16-bit greyscale), which cannot be "
+                "printed; save it as an 8-bit image")
     return None
 
 
+_ENTITY = re.compile(r"<!ENTITY\b", re.I)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?|\\(.)", re.S)
+
+
+def css_unescape(text: str) -> str:
+    """``text`` with CSS escapes (``\\66 ile:`` is ``file:``) decoded, as a CSS parser reads it."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m[1]:
+            code = int(m[1], 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return str(m[2])
+
+    return _CSS_ESCAPE.sub(repl, text)
+
+
 def svg_refused(data: bytes, base_dir: Path, rules: AssetRules, name: str) -> str | None:
-    """Why an SVG is refused: it refers to a resource outside the project (or a remote one)."""
+    """Why an SVG is refused: entities (external ones read files, PUBLIC ones fetch, nested ones
+    expand to gigabytes; an SVG needs none), not well-formed XML, or a reference to a resource outside the
+    project (or a remote one), CSS escapes decoded."""
+    import xml.etree.ElementTree as ET
+
     text = data.decode("utf-8", errors="replace")
+    if _ENTITY.search(text):
+        return (f"image {name} declares entities (<!ENTITY ...>): they can read files or expand without end, "
+                "so they are refused; remove them (an SVG needs none)")
+    try:
+        ET.fromstring(data)
+    except ET.ParseError as exc:
+        return f"image {name} is not well-formed SVG ({exc}); export it again"
     for m in _SVG_REFS.finditer(text):
-        ref = html_lib.unescape(next((g for g in m.groups() if g is not None), "")).strip()
+        ref = css_unescape(html_lib.unescape(next((g for g in m.groups() if g is not None), ""))).strip()
         if not ref or ref.startswith("#"):
             continue
         why = reference_refused(ref, base_dir, rules)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,17 +78,44 @@ def overview(edition: Edition) -> Overview:
     return Overview(dept.slug, dept.name, tuple(parts))
 
 
+def name_max(folder: Path) -> int:
+    """The longest file name the file system holding ``folder`` (or its nearest parent) allows."""
+    for candidate in (folder, *folder.parents):
+        if candidate.is_dir():
+            try:
+                return int(os.pathconf(candidate, "PC_NAME_MAX"))
+            except (OSError, ValueError):
+                return 255
+    return 255
+
+
+def slug_problem(slug: str, departments: Path) -> str | None:
+    """The rule ``slug`` breaks as a department folder name, or None."""
+    shown = slug if len(slug) <= 40 else slug[:37] + "..."
+    if not SLUG.match(slug):
+        return (f"'{shown}' is not a valid department slug: use lowercase letters, digits and single hyphens "
+                "between them, e.g. finance or audit-office")
+    limit = name_max(departments)
+    if len(slug.encode()) > limit:
+        return (f"'{shown}' is {len(slug)} characters long; a department slug is a folder name, and this "
+                f"file system allows at most {limit}")
+    return None
+
+
 def create(root: Path, slug: str, name: str) -> Path:
     """Create departments/<slug>/department.yaml; it builds at once."""
-    if not SLUG.match(slug):
-        raise ConfigError(f"'{slug}' is not a valid department slug; use lowercase letters, digits and "
-                          "hyphens, e.g. finance or audit-office")
+    why = slug_problem(slug, root / "departments")
+    if why:
+        raise ConfigError(why)
     if not name.strip():
         raise ConfigError("--name must not be empty")
     folder = root / "departments" / slug
     if folder.exists():
         raise ConfigError(f"departments/{slug}/ already exists")
-    folder.mkdir(parents=True)
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise ConfigError(f"departments/{slug}/ cannot be created: {exc.strerror or exc}") from None
     # A JSON string is a YAML scalar: quotes, colons, "Yes" or "2030" stay the name, as written.
     text = NEW_DEPARTMENT.format(name=json.dumps(name.strip(), ensure_ascii=False))
     (folder / "department.yaml").write_text(text, encoding="utf-8")

@@ -109,12 +109,15 @@ def layout(html: str, edition: Edition, out_dir: Path, name: str, options: Build
     allowed: tuple[Path, ...] = ()
     if variant_for(edition, options) == "pdf/x-4" and SYSTEM_CMYK_PROFILE.is_file():
         allowed = (SYSTEM_CMYK_PROFILE,)  # the output intent: opted in with pdf/x-4
-    fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote, allowed_files=allowed)
+    limits = edition.settings.limits
+    fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote, allowed_files=allowed,
+                                 max_bytes=int(limits.image_megabytes * 1024 * 1024),
+                                 max_pixels=int(limits.image_megapixels * 1_000_000))
     base_url = pdf.file_url(out_dir.resolve() / f"{name}.print.html")
     rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}", edition.stylesheets,
                           edition.template_dirs)
     check_blocked(rendered, edition, f"{name}.print.html")
-    check_pages(rendered, edition, name, options.max_pages)
+    check_pages(rendered, edition, name, options.max_pages or edition.settings.limits.pages)
     check_overflow(rendered, edition, name)
     return rendered
 
@@ -150,7 +153,7 @@ def write(rendered: pdf.Rendered, edition: Edition, options: BuildOptions,
 def check_pages(rendered: pdf.Rendered, edition: Edition, name: str, limit: int) -> None:
     if rendered.pages > limit:
         raise RenderError(f"{edition.name}: {name} has {rendered.pages} pages; the limit is {limit} "
-                          "(is some content repeated by mistake?)")
+                          "(is some content repeated by mistake? limits.pages in handbook.yaml raises it)")
 
 
 def first_page_with(rendered: pdf.Rendered, anchor: str | None) -> int:

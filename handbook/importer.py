@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .content import IMAGE_SUFFIXES, chapter_name, split_front_matter
+from .content import IMAGE_SUFFIXES, chapter_name, slugify, split_front_matter
 from .errors import HandbookError, display_path
 from .output import atomic_write
 
@@ -166,12 +166,12 @@ def cjk_share(text: str) -> float:
 
 
 def slug(title: str) -> str:
-    """A file name part from a heading in any script: 第一章 总则 -> di-yi-zhang-zong-ze."""
-    from slugify import slugify
-
-    made = slugify(title, max_length=SLUG_LENGTH, word_boundary=True, lowercase=True)
-    made = re.sub(r"[^a-z0-9-]+", "", made).strip("-")
-    made = re.sub(r"-{2,}", "-", made)
+    """A file name part from a heading, in its own script (the chapter ids' rule, ``content.slugify``):
+    第一章 总则 -> 第一章-总则; cut at a hyphen to SLUG_LENGTH characters."""
+    made = re.sub(r"[-_]{2,}", "-", slugify(title)).strip("-_")
+    if len(made) > SLUG_LENGTH:
+        cut = made[:SLUG_LENGTH]
+        made = (cut.rsplit("-", 1)[0] if "-" in cut[SLUG_LENGTH // 2:] else cut).strip("-_")
     return made or "chapter"
 
 

@@ -246,6 +246,12 @@ def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             font_config=font_config())
     warnings = []
+    dropped = [record.getMessage().splitlines()[0] for record in records
+               if record.getMessage().startswith(("Failed to load image", "Unknown image mode"))
+               and "refused " not in record.getMessage()]
+    if dropped:  # a figure WeasyPrint would leave out: never a PDF without it
+        raise ResourceError(f"{source}: an image could not be drawn", [
+            Problem(source, None, f"image not drawn: {_AT.sub('', message)}") for message in dropped])
     for record in records:
         message = record.getMessage().splitlines()[0]
         if "refused " in message:

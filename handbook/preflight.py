@@ -6,12 +6,17 @@ Boxes in mm, fonts not embedded, images under 300 dpi at their printed size (pop
 
 from __future__ import annotations
 
+import html
+import io
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .errors import HandbookError
 
 MM = 72 / 25.4
 
@@ -82,7 +87,11 @@ def _fonts(resources: Any, seen: set[int], found: dict[str, bool]) -> None:
 
 def _images(path: Path) -> list[dict[str, str]]:
     """``pdfimages -list``: page, type, color, x-ppi, y-ppi of every image placement."""
-    out = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(["pdfimages", "-list", str(path)], check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1][:200]
+        raise HandbookError(f"{path}: not a readable PDF (poppler: {why})")
+    out = done.stdout
     rows = []
     for line in out.splitlines()[2:]:
         parts = line.split()
@@ -123,13 +132,99 @@ def _figures_without_alt(node: Any, missing: list[str], depth: int = 0) -> None:
             _figures_without_alt(kid, missing, depth + 1)
 
 
-def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
-    """Read ``path`` and report what a print shop would check."""
+MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+         b"PK\x03\x04": "a ZIP file (a .docx?)", b"<svg": "an SVG image", b"<?xml": "an XML file",
+         b"<!DOCTYPE": "an HTML file", b"<html": "an HTML file"}
+
+
+def open_pdf(path: Path) -> Any:
+    """A pypdf reader over ``path`` with every page parsed, or a HandbookError saying why not."""
     from pypdf import PdfReader
 
+    shown = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise HandbookError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise HandbookError(f"{shown}: not a readable PDF (the file is empty)")
+    if data.lstrip()[:5] != b"%PDF-":
+        kind = next((what for magic, what in MAGIC.items() if data.lstrip()[:len(magic)] == magic), None)
+        raise HandbookError(f"{shown}: not a readable PDF (" + (f"it is {kind}" if kind else
+                            "it does not start with %PDF-") + ")")
+    if b"startxref" not in data[-2048:]:
+        raise HandbookError(f"{shown}: not a readable PDF (no startxref at the end: the file is truncated "
+                            "or damaged)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise HandbookError(f"{shown}: encrypted; preflight needs the password-free file")
+        for page in reader.pages:
+            page.get_contents()
+            _ = page.mediabox
+    except HandbookError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on a damaged file; each is "not readable"
+        why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise HandbookError(f"{shown}: not a readable PDF ({why})") from None
+    return reader
+
+
+def _word_boxes(path: Path, reader: Any) -> list[list[tuple[float, float, float, float, str]]]:
+    """Every word's box per page, in PDF points (origin bottom left), even words outside the
+    MediaBox: poppler reads a copy whose MediaBox is widened on every side."""
+    from pypdf import PdfWriter
+    from pypdf.generic import RectangleObject
+
+    if not shutil.which("pdftotext"):
+        return []
+    widen = 2000.0
+    writer = PdfWriter(clone_from=reader)
+    origins = []
+    for page in writer.pages:
+        box = page.mediabox
+        left, bottom, right, top = (float(box.left) - widen, float(box.bottom) - widen,
+                                    float(box.right) + widen, float(box.top) + widen)
+        page.mediabox = RectangleObject((left, bottom, right, top))
+        for name in ("/CropBox",):
+            if name in page:
+                del page[name]
+        origins.append((left, top))
+    with tempfile.TemporaryDirectory() as tmp:
+        wide = Path(tmp) / "wide.pdf"
+        writer.write(wide)
+        out = subprocess.run(["pdftotext", "-bbox", str(wide), "-"], capture_output=True, text=True,
+                             check=False).stdout
+    pages: list[list[tuple[float, float, float, float, str]]] = []
+    for chunk in out.split("<page ")[1:]:
+        left, top = origins[len(pages)] if len(pages) < len(origins) else (0.0, 0.0)
+        words = []
+        for m in _WORD.finditer(chunk):
+            x0, y0, x1, y1 = (float(m[i]) for i in range(1, 5))
+            words.append((left + x0, top - y1, left + x1, top - y0, html.unescape(m[5])))
+        pages.append(words)
+    return pages
+
+
+_WORD = re.compile(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">([^<]*)</word>')
+TOLERANCE = 0.5  # points a glyph's box may pass the edge (rounding)
+
+
+def _outside(words: list[tuple[float, float, float, float, str]], box: Any) -> tuple[str, float] | None:
+    """The first word (and by how many mm) that lies outside ``box``, or None."""
+    left, bottom, right, top = float(box.left), float(box.bottom), float(box.right), float(box.top)
+    for x0, y0, x1, y1, text in words:
+        over = max(left - x0, bottom - y0, x1 - right, y1 - top)
+        if over > TOLERANCE:
+            return text, over / MM
+    return None
+
+
+def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
+    """Read ``path`` and report what a print shop would check."""
     report = PreflightReport(path)
     add = report.findings.append
-    reader = PdfReader(str(path))
+    reader = open_pdf(path)
     pages = reader.pages
     add(Finding("info", f"{len(pages)} pages"))
     seen_boxes: set[tuple[str, str, str]] = set()
@@ -145,6 +240,14 @@ def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
             add(Finding("info", f"MediaBox {media}; TrimBox {trim or 'not set'}; BleedBox {bleed or 'not set'}",
                         number))
         _fonts(page.get("/Resources"), seen, fonts)
+    for number, (page, words) in enumerate(zip(pages, _word_boxes(path, reader), strict=False), start=1):
+        for name, box in (("MediaBox", page.mediabox), ("TrimBox", page.trimbox if "/TrimBox" in page else None)):
+            found = _outside(words, box) if box is not None else None
+            if found:
+                text, mm = found
+                add(Finding("fail", f"text {text[:40]!r} lies {mm:.1f} mm outside the {name}: it will be cut",
+                            number))
+                break
     if not any("/TrimBox" in p for p in pages):
         add(Finding("warn", "no TrimBox: the printer cannot tell the finished size (build with --print)"))
     for name, embedded in sorted(fonts.items()):

@@ -6,6 +6,7 @@ and reported together (MkDocs' "gather all data, then write files").
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,9 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     if doc is not None:
         settings, more = validate(doc, Settings)
         problems += more
+        if settings is not None:
+            rules = AssetRules(root, allow_remote, int(settings.limits.image_megabytes * 1024 * 1024),
+                               int(settings.limits.image_megapixels * 1_000_000))
     chapters, more = _chapters(root / "content", rules)
     problems += more
     chapters, more = _ordered(chapters)
@@ -201,8 +205,17 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     problems += _templates(root / "templates", rules)
     loaded.problems += problems
     if settings is None or any(p.is_error for p in problems):
-        # The project itself is broken: no edition can be built.
+        # The project itself is broken: no edition can be built. Its departments are read all the
+        # same (over stand-in settings), so one run reports the problems of every file at once.
         loaded.failed["organisation-wide"] = [p for p in problems if p.is_error]
+        base = settings or Settings.model_construct(title="-", date=dt.date(2000, 1, 1))
+        for folder in list_departments(root):
+            if only is None or folder.name in only:
+                _, more = load_department(folder, rules, base, chapters, cards_settings, extra,
+                                          root / "templates", project_styles)
+                loaded.problems += more
+                if any(p.is_error for p in more):
+                    loaded.failed[folder.name] = [p for p in more if p.is_error]
         return loaded
 
     project_templates = root / "templates"

@@ -23,7 +23,8 @@ from markupsafe import Markup, escape
 from . import __version__
 from .config import PAGE_SIZES
 from .model import Edition
-from .theme import render_template
+from .plain import to_data
+from .theme import TemplateLimits, render_template
 
 # Words the templates print. ``space`` joins a label and a value ("Published by X", "编印：X");
 # ``comma`` separates the edition from the date.
@@ -166,8 +167,8 @@ def web_css(text: str) -> str:
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,
             extra: Mapping[str, Any] | None = None, options: PrintOptions = PrintOptions()) -> dict[str, Any]:
-    """What every template sees."""
-    return {
+    """What every template sees: plain, immutable data (:func:`handbook.plain.to_data`)."""
+    values = {
         "handbook": edition.settings,
         "chapters": edition.chapters,
         "cards": edition.deck,
@@ -180,12 +181,20 @@ def context(edition: Edition, *, target: str, out_dir: Path, document: str,
         "version": __version__,
         **(extra or {}),
     }
+    return {name: to_data(value, name) for name, value in values.items()}
+
+
+def template_limits(edition: Edition) -> TemplateLimits:
+    """The edition's limits for one render of a template (``limits`` in handbook.yaml)."""
+    limits = edition.settings.limits
+    return TemplateLimits(limits.template_seconds, limits.template_characters, limits.template_steps)
 
 
 def handbook_html(edition: Edition, *, target: str, out_dir: Path, options: PrintOptions = PrintOptions()) -> str:
     """The handbook: ``target="print"`` for WeasyPrint, ``"web"`` for the self-contained page."""
     html = render_template(edition.template_dirs, edition.root, "handbook.html.j2",
-                           context(edition, target=target, out_dir=out_dir, document="handbook", options=options))
+                           context(edition, target=target, out_dir=out_dir, document="handbook", options=options),
+                           template_limits(edition))
     if target == "web":
         html = inline_images(html, edition.root)
     return html
@@ -250,4 +259,4 @@ def cards_html(edition: Edition, *, layout: str, out_dir: Path,
              "scale": dict(scale or {})}
     return render_template(edition.template_dirs, edition.root, "cards.html.j2",
                            context(edition, target="print", out_dir=out_dir, document="cards",
-                                   extra=extra, options=options))
+                                   extra=extra, options=options), template_limits(edition))

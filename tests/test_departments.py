@@ -660,7 +660,7 @@ def test_new_department_builds_at_once(tmp_path: Path) -> None:
 def test_new_department_refuses_an_invalid_slug(tmp_path: Path, slug: str) -> None:
     root = make_project(tmp_path / "project", third=False)
     result = cli("--project", str(root), "new-department", slug, "--name", "Audit Office")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, naming the rule
     assert "not a valid department slug" in result.output
     assert not (root / "departments").exists()
     assert not (tmp_path / "x").exists()

@@ -178,7 +178,7 @@ def test_only_the_clean_editions_are_built(attempt: tuple[Path, str]) -> None:
     ("stylesheet-link", "departments/stylesheet-link/styles/leak.css: points outside the project"),
     ("template-include", "departments/template-include/templates/partials/secret.html.j2: points outside"),
     ("template-html", "departments/template-html/templates/partials/toc.html.j2: resource refused: file://"),
-    ("template-folder", "departments/template-folder/templates/partials/toc.html.j2:1: not allowed in a template"),
+    ("template-folder", "departments/template-folder/templates/partials/toc.html.j2:1: undefined: no 'folder' here"),
     ("chapter-link", "departments/chapter-link/content/05-secret.md: points outside the project"),
     ("logo-link", "departments/logo-link/department.yaml:2: logo: 'logo.svg' points outside the project"),
     ("attachment", "departments/attachment/content/07-own.md:6: link 'secret.txt' points outside the project"),

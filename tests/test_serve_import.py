@@ -173,13 +173,13 @@ def test_a_document_dropped_on_the_preview_becomes_chapters(importing: Server, p
     expect(report).to_contain_text("Imported 廉洁手册.docx: 2 chapters written, 1 kept", timeout=60_000)
     expect(page.locator("#dropzone")).to_be_hidden()
     expect(report.locator("li.written")).to_have_count(2)
-    expect(report.locator("li.written").first).to_have_text('wrote content/03-lian-ji-cong-ye-shou-ce.md  '
+    expect(report.locator("li.written").first).to_have_text('wrote content/03-廉洁从业手册.md  '
                                                             '"廉洁从业手册" (not numbered)')
     expect(report.locator("li.kept")).to_have_text("kept content/01-gifts-and-hospitality.md: it exists and differs "
                                                    "from the document (edits are kept); --force overwrites it")
     expect(report.locator("li.notice", has_text="a comment by Li")).to_have_count(1)
     content = importing.project / "content"
-    assert (content / "04-di-yi-zhang-zong-ze.md").is_file()
+    assert (content / "04-第一章-总则.md").is_file()
     assert "Suppliers, applicants and partners" in (content / "01-gifts-and-hospitality.md").read_text(encoding="utf-8")
     assert not (content / "01-gifts-and-hospitality").exists(), "nor its picture"
     # The preview follows the new chapters by itself.
