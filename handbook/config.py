@@ -159,7 +159,7 @@ class ColorOverrides(Strict):
     marks: Color | None = None
 
 
-@expose("line")  # handbook.contact.line(labels.hotline) in templates
+@expose("line", "tel")  # handbook.contact.line(labels.hotline), handbook.contact.tel() in templates
 class Contact(Strict):
     hotline: str | None = None
     """Telephone number for reports."""

@@ -175,6 +175,8 @@ def to_data(value: Any, where: str = "value") -> Any:
         return value
     if isinstance(value, Mapping):
         return _record(dict(value), where)
+    if isinstance(value, (set, frozenset)):  # e.g. a chapter's heading ids: in a stable order
+        value = sorted(value, key=str)
     if isinstance(value, (list, tuple)):
         items = tuple(to_data(item, f"{where}[{i}]") for i, item in enumerate(value))
         return Items(items, 2 + sum(size_of(item) + 2 for item in items))
