@@ -161,6 +161,7 @@ def _fields_of(obj: Any, hidden: tuple[str, ...]) -> dict[str, Any]:
 # Fields a template never sees (paths of the build machine, the model's own bookkeeping).
 HIDDEN_FIELDS: dict[str, tuple[str, ...]] = {
     "DepartmentInfo": ("folder", "raw"),
+    "Chapter": ("headings",),  # the ids links are checked against (a set): not for templates
 }
 
 
@@ -175,8 +176,6 @@ def to_data(value: Any, where: str = "value") -> Any:
         return value
     if isinstance(value, Mapping):
         return _record(dict(value), where)
-    if isinstance(value, (set, frozenset)):  # e.g. a chapter's heading ids: in a stable order
-        value = sorted(value, key=str)
     if isinstance(value, (list, tuple)):
         items = tuple(to_data(item, f"{where}[{i}]") for i, item in enumerate(value))
         return Items(items, 2 + sum(size_of(item) + 2 for item in items))
