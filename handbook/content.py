@@ -816,7 +816,7 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
         source=shown,
         text=plain,
         anchor=anchor,
-        headings=frozenset(f"{anchor}--{h}" for h in extras.headings or ()),
+        headings=tuple(f"{anchor}--{h}" for h in extras.headings or ()),
         links=tuple(extras.links or ()),
     )
     return chapter, problems

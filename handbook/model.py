@@ -70,7 +70,7 @@ class Chapter:
     source: str  # the file as the user reads it
     text: str = ""  # the plain text of the body, for checks
     anchor: str = ""  # its id in the documents: "ch-" + the slug of its file name
-    headings: frozenset[str] = frozenset()  # the ids of its headings
+    headings: tuple[str, ...] = ()  # the ids of its headings, in order
     links: tuple[Link, ...] = ()  # its links to chapters and sections, resolved per edition
     number_style: str = "1"  # how its number is printed (handbook.yaml chapter_numbers)
 
