@@ -161,7 +161,6 @@ def _fields_of(obj: Any, hidden: tuple[str, ...]) -> dict[str, Any]:
 # Fields a template never sees (paths of the build machine, the model's own bookkeeping).
 HIDDEN_FIELDS: dict[str, tuple[str, ...]] = {
     "DepartmentInfo": ("folder", "raw"),
-    "Chapter": ("headings",),  # the ids links are checked against (a set): not for templates
 }
 
 
