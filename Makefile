@@ -8,6 +8,7 @@ BIN         := $(VENV)/bin
 APT_PACKAGES := $(shell grep -v '^\s*\#' apt-packages.txt)
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP_APT   := $(VENV)/.apt-$(shell cat apt-packages.txt | cksum | cut -d' ' -f1)
+STAMP_NPM   := node_modules/.npm-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
 STAMP_PIP   := $(VENV)/.pip-$(shell cat constraints.txt pyproject.toml setup.py | cksum | cut -d' ' -f1)
 
 .PHONY: build test lint check clean setup pictures bench
@@ -36,7 +37,12 @@ pictures: setup
 	cp dist/cards-1.png docs/img/cards-fronts.png
 	cp dist/cards-2.png docs/img/cards-backs.png
 
-setup: $(STAMP_APT) $(STAMP_PIP)
+setup: $(STAMP_APT) $(STAMP_PIP) $(STAMP_NPM)
+
+# axe-core for the web edition's accessibility test (tests/test_web.py), exactly as package-lock.json says.
+$(STAMP_NPM): package.json package-lock.json $(STAMP_APT)
+	npm ci --no-audit --no-fund --silent
+	@rm -f node_modules/.npm-* && touch $@
 
 $(STAMP_APT): apt-packages.txt
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -6,11 +6,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import outputs
+from . import contrast, outputs
 from .builder import time_limit
-from .errors import HandbookError, Problem
+from .errors import HandbookError, Problem, display_path
 from .glyphs import check_edition as glyph_problems
-from .project import load_project
+from .model import Edition
+from .project import DEPARTMENT_FILE, PROJECT_FILE, load_project
+from .yamlfile import read_yaml
 
 CHECK_SECONDS = 120.0  # per edition: rendering its HTML, templates included
 
@@ -29,8 +31,10 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
     stylesheets: set[Path] = set()
     for edition in loaded.editions:
         result.editions.append(edition.name)
-        stylesheets.update(edition.stylesheets)
+        # web*.css is read by browsers only (media queries, color-mix): not WeasyPrint's to judge.
+        stylesheets.update(p for p in edition.stylesheets if not p.name.startswith("web"))
         result.problems += glyph_problems(edition)
+        result.problems += contrast_problems(edition)
         try:
             with time_limit(CHECK_SECONDS, edition.name):
                 for document in outputs.REGISTRY.values():
@@ -48,6 +52,29 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
             unique.append(p)
     result.problems = unique
     return result
+
+
+def contrast_problems(edition: Edition) -> list[Problem]:
+    """Text colour pairs of the theme under WCAG AA (4.5:1) with this edition's ``colors``: a
+    warning at the line of the setting to change (the department's, else the project's)."""
+    colors = edition.settings.colors.model_dump()
+    found = contrast.failures(colors)
+    if not found:
+        return []
+    files = [edition.root / PROJECT_FILE]
+    if edition.slug is not None:
+        files.insert(0, edition.root / "departments" / edition.slug / DEPARTMENT_FILE)
+    docs = [doc for doc in (read_yaml(path, display_path(path, edition.root))[0] for path in files) if doc]
+    problems = []
+    for failure in found:
+        key = ("colors", failure.key)
+        doc = next((d for d in docs if key in d.lines), None)
+        if doc is not None:
+            problems.append(doc.problem(key, failure.message(colors), "warning"))
+        else:  # the theme's default, not set anywhere: say where to set it
+            problems.append(Problem(PROJECT_FILE, None, failure.message(colors)
+                                    + f" (the default; set colors.{failure.key} in {PROJECT_FILE})", "warning"))
+    return problems
 
 
 def template_syntax(root: Path) -> list[Problem]:

@@ -129,8 +129,9 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
 @click.option("--print", "print_shop", is_flag=True,
               help="Also write handbook-print-shop.pdf: bleed, crop marks, TrimBox/BleedBox.")
 @click.option("--booklet", is_flag=True, help="Also write booklet.pdf: two pages up, saddle-stitch order.")
-@click.option("--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/ua-1", "pdf/x-4"]),
-              help="Archive (pdf/a-3b), accessible (pdf/ua-1) or print-shop (pdf/x-4) PDFs.")
+@click.option("--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/a-3a", "pdf/ua-1", "pdf/x-4"]),
+              help="Archive (pdf/a-3b), accessible (pdf/ua-1), both (pdf/a-3a: PDF/A-3a and PDF/UA-1) "
+                   "or print-shop (pdf/x-4) PDFs.")
 @click.option("--png", is_flag=True,
               help="Also write page pictures: handbook-1.png... (first pages), cards-1.png, cards-2.png.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")

@@ -92,7 +92,7 @@ Text = Annotated[str, AfterValidator(_non_empty)]
 PAGE_SIZES: dict[str, tuple[float, float]] = {"a5": (148, 210), "a4": (210, 297), "letter": (215.9, 279.4),
                                               "half-letter": (139.7, 215.9)}
 PageSize = Literal["a5", "a4", "letter", "half-letter"]
-PdfVariant = Literal["pdf/a-3b", "pdf/ua-1", "pdf/x-4"]
+PdfVariant = Literal["pdf/a-3b", "pdf/a-3a", "pdf/ua-1", "pdf/x-4"]
 ChapterNumbers = Literal["1", "第一章", "一、", "none"]
 ExternalLinks = Literal["after", "footnote", "none"]
 SHEET_SIZES: dict[str, tuple[float, float]] = {"a4": (210, 297), "letter": (215.9, 279.4)}
@@ -133,8 +133,8 @@ class Strict(BaseModel):
 class Colors(Strict):
     primary: Color = "#7a1f1f"
     """Cover, headings and card fronts."""
-    accent: Color = "#b8862b"
-    """Rules and the reminder box."""
+    accent: Color = "#d6a64f"
+    """Rules and the reminder box's border; text on primary (the department on the cover, card fronts)."""
     text: Color = "#1f1f1f"
     """Body text."""
     muted: Color = "#6b6b6b"
@@ -162,7 +162,7 @@ class ColorOverrides(Strict):
     marks: Color | None = None
 
 
-@expose("line")  # handbook.contact.line(labels.hotline) in templates
+@expose("line", "tel")  # handbook.contact.line(labels.hotline), handbook.contact.tel() in templates
 class Contact(Strict):
     hotline: str | None = None
     """Telephone number for reports."""
@@ -185,6 +185,18 @@ class Contact(Strict):
             if value:
                 parts.append(value)
         return " · ".join(parts)
+
+    def tel(self) -> str:
+        """The hotline as a ``tel:`` link (RFC 3966): ``12388 ext. 204`` -> ``tel:12388;ext=204``,
+        ``12388 转 601`` -> ``tel:12388;ext=601``; empty without a hotline."""
+        if not self.hotline:
+            return ""
+        parts = re.split(r"\s*(?:ext\.?|x|转|分机)\s*", self.hotline, maxsplit=1, flags=re.I)
+        main = parts[0]
+        extension = parts[1] if len(parts) > 1 else ""
+        number = ("+" if main.strip().startswith("+") else "") + re.sub(r"\D", "", main)
+        ext = re.sub(r"\D", "", extension)
+        return f"tel:{number}" + (f";ext={ext}" if ext else "")
 
 
 class Limits(Strict):
@@ -238,7 +250,8 @@ class Settings(Strict):
     bleed: Annotated[float, Field(ge=0, le=10)] = 3.0
     """Print-shop bleed in mm."""
     pdf_variant: PdfVariant | None = None
-    """pdf/a-3b (archive), pdf/ua-1 (accessible, tagged) or pdf/x-4 (print shops)."""
+    """pdf/a-3b (archive), pdf/ua-1 (accessible, tagged), pdf/a-3a (both: PDF/A-3a and PDF/UA-1) or
+    pdf/x-4 (print shops)."""
     page_label: PageLabel = "{n}"
     """The page number in the footer of chapter pages; {n} is the number, e.g. "第 {n} 页"."""
     chapter_numbers: ChapterNumbers = "1"

@@ -26,11 +26,30 @@ from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
-from . import cjk, packagefonts
+from . import cjk, packagefonts, tagging
 from .content import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules, data_url_refused, image_data_too_large
 from .errors import HandbookError, Problem, RenderError, ResourceError
 
 log = logging.getLogger(__name__)
+
+
+def _unambiguous_stream_ends() -> None:
+    """pydyf writes ``stream LF <data> LF endstream``; data that happens to end in a carriage return
+    (a compressed stream whose checksum's last byte is 13: one in 256) then reads as ending in a
+    CR LF end-of-line, one byte shorter than its /Length, which PDF/A checkers reject. Such a
+    stream gets CR LF before ``endstream`` instead: its data ends where /Length says."""
+    original = pydyf.Stream.data
+    getter = original.fget if isinstance(original, property) else None
+    if getter is None:  # pragma: no cover
+        return
+
+    def data(self: Any) -> bytes:
+        out: bytes = getter(self)
+        if out.endswith(b"\r\nendstream"):
+            return out[:-len(b"\nendstream")] + b"\r\nendstream"
+        return out
+
+    pydyf.Stream.data = property(data)
 
 
 _FONT_CONFIG: FontConfiguration | None = None
@@ -43,7 +62,10 @@ def font_config() -> FontConfiguration:
     """One font configuration per process, reused by every edition."""
     global _FONT_CONFIG
     if _FONT_CONFIG is None:
+        # The WeasyPrint adapters, installed with the fonts (not on import):
         cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces only
+        tagging.install()  # tagged PDFs: roles, artifacts (running heads, page numbers, leaders), /Lang, /Scope
+        _unambiguous_stream_ends()  # PDF/A: a stream's data ends where its /Length says
         _FONT_CONFIG = FontConfiguration()
     return _FONT_CONFIG
 
@@ -401,9 +423,14 @@ def page_labels(front_pages: int) -> Finisher:
 def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **options: Any) -> bytes:
     """Lay-out -> PDF bytes: fonts subset, streams compressed, the same input gives the same bytes."""
 
+    variant = options.get("pdf_variant")
+
     def finish(document: Any, pdf: Any) -> None:
+        tagging.finish(document, pdf)
         for f in finishers:
             f(document, pdf)
+        if variant:
+            archival_metadata(pdf, variant)
 
     identifier = hashlib.sha256((rendered.key + repr(sorted(options.items()))).encode()).hexdigest()[:32]
     blocked_before = len(rendered.blocked)
@@ -420,6 +447,38 @@ def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **option
             continue
         rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {message}", "warning"))
     return bytes(data)
+
+
+PDFUA_IN_PDFA = b"""<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" \
+pdfuaid:part="1"/>
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+<pdfaProperty:name>part</pdfaProperty:name>
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+<pdfaProperty:category>internal</pdfaProperty:category>
+<pdfaProperty:description>Indicates, which part of ISO 14289 standard is followed</pdfaProperty:description>
+</rdf:li></rdf:Seq></pdfaSchema:property>
+</rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>
+"""
+
+
+def archival_metadata(pdf: Any, variant: str) -> None:
+    """The XMP metadata stream as PDF/A asks: never compressed (WeasyPrint compresses it for
+    PDF/A-2 and 3). A tagged PDF/A (``pdf/a-3a``) also claims PDF/UA-1, with the extension schema
+    PDF/A requires for the ``pdfuaid`` namespace."""
+    reference = pdf.catalog.get("Metadata")
+    if reference is None or not variant.startswith("pdf/a"):
+        return
+    stream = pdf.objects[_number(reference)]
+    stream.compress = False
+    if variant.endswith("a") and stream.stream and b"pdfuaid" not in stream.stream[0]:
+        stream.stream[0] = stream.stream[0].replace(b"</rdf:RDF>", PDFUA_IN_PDFA + b"</rdf:RDF>", 1)
 
 
 _AT = re.compile(r" at (\d+):(\d+)")
@@ -487,3 +546,9 @@ def locate_css_warning(problem: Problem, stylesheets: tuple[Path, ...], root: Pa
         if 0 < line <= len(lines) and needle in lines[line - 1]:
             return Problem(display_path(path, root), line, _AT.sub("", problem.message), problem.severity)
     return problem
+
+
+def _number(reference: Any) -> int:
+    """The object number of a pydyf reference (``b"12 0 R"``)."""
+    text = reference.decode() if isinstance(reference, bytes) else str(reference)
+    return int(text.split()[0])

@@ -31,11 +31,14 @@ from .theme import TemplateLimits, render_template
 LABELS: dict[str, dict[str, str]] = {
     "en": {"contents": "Contents", "remember": "Remember", "published_by": "Published by",
            "report": "To report a problem", "reminders": "Reminders", "card": "Card",
-           "hotline": "Hotline", "space": " ", "comma": ", "},
+           "hotline": "Hotline", "space": " ", "comma": ", ", "summary": "In brief", "email": "E-mail",
+           "pdf": "The handbook as a PDF, with page numbers for printing"},
     "zh": {"contents": "目录", "remember": "牢记", "published_by": "编印：", "report": "监督举报",
-           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，"},
+           "reminders": "廉洁提醒", "card": "卡片", "hotline": "举报电话", "space": "", "comma": "，",
+           "summary": "要点", "email": "电子邮箱", "pdf": "PDF 版（可打印，带页码）"},
     "zh-Hant": {"contents": "目錄", "remember": "牢記", "published_by": "編印：", "report": "監督舉報",
-                "reminders": "廉潔提醒", "card": "卡片", "hotline": "舉報電話", "space": "", "comma": "，"},
+                "reminders": "廉潔提醒", "card": "卡片", "hotline": "舉報電話", "space": "", "comma": "，",
+                "summary": "要點", "email": "電子郵箱", "pdf": "PDF 版（可列印，帶頁碼）"},
 }
 TRADITIONAL = ("hant", "tw", "hk", "mo")  # zh-Hant, zh-TW, zh-HK, zh-MO: traditional characters
 

@@ -81,6 +81,9 @@ class Preview:
             "instance": self.instance, "edition": slug or "organisation-wide", "title": "",
             "phase": "starting", "preview": "", "stale": False, "problems": [], "warnings": [],
             "files": [], "pictures": [], "finished": "", "seconds": None,
+            # The PDFs and pictures listed are those of the last good build; out of date while a
+            # rebuild runs and after a failed one (never removed: a failed build keeps them on disk).
+            "outputs_stale": False, "outputs_built": "",
         }
 
     # Shared state ---------------------------------------------------------------------------------
@@ -124,7 +127,9 @@ class Preview:
         with self.cond:
             self.generation += 1
             self.changed = start
-        self.publish(phase="building")
+        with self.cond:
+            have_outputs = bool(self.state["files"] or self.state["pictures"])
+        self.publish(phase="building", outputs_stale=have_outputs)
         try:
             edition, warnings = self._load()
             page = preview_html(edition, edition_out_dir(self.out, self.slug)).encode("utf-8")
@@ -166,7 +171,9 @@ class Preview:
                     pictures = pictures_for(report.outputs)
                 except HandbookError as exc:
                     warnings += problem_lines(exc)
-            changes = {"files": self._files(report.outputs), "pictures": self._files(pictures, pictures=True)}
+            if report.ok:
+                changes = {"files": self._files(report.outputs), "pictures": self._files(pictures, pictures=True),
+                           "outputs_built": time.strftime("%H:%M:%S")}
         except HandbookError as exc:
             problems = problem_lines(exc)
         except Exception as exc:  # a bug: keep serving, say what happened
@@ -177,6 +184,9 @@ class Preview:
             known = self.state["warnings"]
             seconds = time.perf_counter() - self.changed
         if latest:
+            with self.cond:
+                have_outputs = bool(self.state["files"] or self.state["pictures"])
+            changes.update(outputs_stale=bool(problems) and have_outputs)
             changes.update(phase="failed" if problems else "ready", problems=problems,
                            warnings=known + [w for w in warnings if w not in known],
                            finished=time.strftime("%H:%M:%S"), seconds=round(seconds, 1))

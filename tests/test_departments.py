@@ -25,7 +25,7 @@ from handbook.errors import ConfigError
 from handbook.project import load_project
 
 FOUR_FILES = ("handbook.pdf", "handbook.html", "cards.pdf", "cards-print-shop.pdf")
-PROJECT_PRIMARY, PROJECT_ACCENT = "#7a1f1f", "#b8862b"  # the defaults; MINIMAL_SETTINGS sets none
+PROJECT_PRIMARY, PROJECT_ACCENT = "#7a1f1f", "#d6a64f"  # the defaults; MINIMAL_SETTINGS sets none
 
 
 # --------------------------------------------------------------------------------------------

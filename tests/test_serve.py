@@ -323,3 +323,51 @@ def test_a_pdf_build_overtaken_by_a_change_does_not_speak_for_it(tmp_path: Path,
     preview.build_pdfs(started)
     assert preview.state["phase"] == "failed" and preview.state["stale"] is True
     assert any(p.startswith("handbook.yaml:1:") for p in preview.state["problems"])
+
+
+@needs_chromium
+def test_last_good_pdfs_and_pictures_stay_marked_out_of_date_while_a_build_fails(server: Server, page: Page) -> None:
+    page.goto(server.url)
+    expect(page.locator("#status.ready")).to_be_visible(timeout=60_000)
+    expect(page.locator("#pages img")).to_have_count(4)
+    expect(page.locator("#outdated")).to_be_hidden()
+    pdf_link = page.locator("#files a", has_text="handbook.pdf")
+    expect(pdf_link).to_be_visible()
+    good_pdf = (server.project / "dist" / "handbook.pdf").read_bytes()
+
+    def images_loaded() -> bool:
+        return bool(page.evaluate("[...document.querySelectorAll('#pages img')]"
+                                  ".every(i => i.complete && i.naturalWidth > 0)"))
+
+    chapter = server.project / "content" / "01-gifts-and-hospitality.md"
+    # A good change: while its PDFs are made, the last ones stay, said to be out of date.
+    original = replace_in(chapter, "Suppliers, applicants and partners", "Suppliers, applicants and their partners")
+    expect(page.locator("#outdated")).to_contain_text("being rebuilt", timeout=10_000)
+    expect(pdf_link).to_be_visible()
+    expect(page.locator("#pages img")).to_have_count(4)
+    expect(page.locator("#status.ready")).to_be_visible(timeout=60_000)
+    expect(page.locator("#outdated")).to_be_hidden()
+    good_pdf = (server.project / "dist" / "handbook.pdf").read_bytes()
+    # A character no configured font has: the text preview shows it, the PDF build fails on it.
+    replace_in(chapter, "Suppliers, applicants and their partners", "Suppliers \U00013000 and partners")
+    try:
+        expect(page.locator("#status")).to_contain_text("Build failed", timeout=60_000)
+        expect(page.locator("#problems")).to_contain_text("U+13000")
+        # The last good PDF and pictures are still there, shown, and said to be out of date.
+        expect(page.locator("#outdated")).to_be_visible()
+        expect(page.locator("#outdated")).to_contain_text("last good build")
+        expect(page.locator("aside.outdated")).to_have_count(1)
+        expect(pdf_link).to_be_visible()
+        expect(page.locator("#pages img")).to_have_count(4)
+        page.wait_for_function("[...document.querySelectorAll('#pages img')].every(i => i.complete)")
+        assert images_loaded(), "a picture of the last good build is broken"
+        status, _, body = get(server.url, pdf_link.get_attribute("href", timeout=1000) or "")
+        assert status == 200 and body == good_pdf
+    finally:
+        chapter.write_text(original, encoding="utf-8")
+    # Fixed: rebuilt, the marks go away, the pictures are new and whole.
+    expect(page.locator("#status.ready")).to_be_visible(timeout=60_000)
+    expect(page.locator("#outdated")).to_be_hidden()
+    expect(page.locator("aside.outdated")).to_have_count(0)
+    page.wait_for_function("[...document.querySelectorAll('#pages img')].every(i => i.complete)")
+    assert images_loaded()
