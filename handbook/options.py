@@ -31,7 +31,7 @@ class RenderOptions:
     max_seconds: float | None = None  # per edition: templates and layout (None: limits.seconds)
     print_shop: bool = False  # also handbook-print-shop.pdf (bleed, crop marks, boxes)
     booklet: bool = False  # also booklet.pdf (two up, saddle-stitch order)
-    pdf_variant: str | None = None  # pdf/a-3b | pdf/ua-1 | pdf/x-4 (else the edition's setting)
+    pdf_variant: str | None = None  # pdf/a-3b | pdf/a-3a | pdf/ua-1 | pdf/x-4 (else the edition's setting)
 
     def output_key(self) -> dict[str, object]:
         """The options that change what is written (the time limit does not)."""
