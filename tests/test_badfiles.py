@@ -164,15 +164,22 @@ def test_the_longest_slug_the_file_system_allows_is_accepted(tmp_path: Path) -> 
 def test_an_interrupted_build_exits_128_plus_the_signal_and_keeps_the_outputs(
         tmp_path: Path, sig: int, code: int, word: str) -> None:
     root = make_project(tmp_path / "project", {"departments": {
-        f"d{i}": {"department.yaml": f"name: Department {i}\n"} for i in range(6)}})
+        f"d{i}": {"department.yaml": f"name: Department {i}\n"} for i in range(12)}})
     build_ok(root, root / "dist", only=("handbook",))
     before = {p: p.read_bytes() for p in sorted((root / "dist").rglob("*.pdf"))}
+    mtimes = {p: p.stat().st_mtime_ns for p in before}
     (root / "content" / "01-first-point.md").write_text(
         "---\ntitle: First point\nreminder: R.\n---\n\n" + "Changed text. " * 4000 + "\n", encoding="utf-8")
     handbook = Path(sys.executable).parent / "handbook"
     proc = subprocess.Popen([str(handbook), "--project", str(root), "build", "--only", "handbook", "--jobs", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # loading done, the workers rendering
+    # The signal comes when the first new PDF is in place: the workers are then rendering the next
+    # editions (12 of them on 2 workers), however fast or busy the machine is.
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(p.stat().st_mtime_ns != mtimes[p] for p in before):
+            break
+        time.sleep(0.02)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == code, (out, err)

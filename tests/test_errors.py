@@ -375,6 +375,12 @@ def test_a_template_that_loops_for_ever_is_stopped_by_the_time_limit(project: Pa
     write_tree(project, {"templates": {"partials": {"toc.html.j2":
         "<nav>\n{% for a in range(100000) %}{% for b in range(100000) %}{% for c in range(100000) %}"
         "{% endfor %}{% endfor %}{% endfor %}\n</nav>\n"}}})
+    # Steps out of reach, so the edition's time limit is the one that stops it (on a fast machine
+    # the default step limit came first).
+    settings = project / "handbook.yaml"
+    assert "limits:" not in settings.read_text(encoding="utf-8")
+    with settings.open("a", encoding="utf-8") as f:
+        f.write("limits:\n  template_steps: 1000000000000\n")
     before = pdfs(project)
     monkeypatch.setattr(handbook.builder, "BuildOptions",
                         functools.partial(handbook.builder.BuildOptions, max_seconds=1.5))
