@@ -171,8 +171,11 @@ def test_an_interrupted_build_exits_128_plus_the_signal_and_keeps_the_outputs(
     (root / "content" / "01-first-point.md").write_text(
         "---\ntitle: First point\nreminder: R.\n---\n\n" + "Changed text. " * 4000 + "\n", encoding="utf-8")
     handbook = Path(sys.executable).parent / "handbook"
+    # As from a terminal: Ctrl+C's signal at its default (a shell's background job, such as a test run
+    # started with &, hands its children SIGINT ignored, and the build rightly keeps it so).
     proc = subprocess.Popen([str(handbook), "--project", str(root), "build", "--only", "handbook", "--jobs", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # The signal comes when the first new PDF is in place: the workers are then rendering the next
     # editions (12 of them on 2 workers), however fast or busy the machine is.
     deadline = time.monotonic() + 300
