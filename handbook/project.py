@@ -137,6 +137,17 @@ def _templates(folder: Path, rules: AssetRules) -> list[Problem]:
             for path in sorted(folder.rglob("*")) if not inside(path, rules.root)]
 
 
+def _theme_present(root: Path) -> list[Problem]:
+    """The project's theme (templates/, styles/) is there: without it every character would be
+    reported as missing from a font and nothing rendered, so say what is missing at once."""
+    missing = [part for part in ("templates", "styles") if not (root / part).is_dir()]
+    if not missing:
+        return []
+    return [Problem(f"{' and '.join(f'{part}/' for part in missing)}", None,
+                    "missing: the project's theme is its templates/ and styles/ folders; run `handbook init "
+                    "SOMEWHERE` and copy that new project's templates/ and styles/ into this one")]
+
+
 def _ordered(chapters: list[Chapter], own: frozenset[str] = frozenset()) -> tuple[list[Chapter], list[Problem]]:
     """Chapters by number; two with one number is an error on the second (on a department's own
     chapter, ``own``, rather than the project's, which the department cannot change)."""
@@ -203,6 +214,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     project_styles, more = _styles(root / "styles", rules)
     problems += more
     problems += _templates(root / "templates", rules)
+    problems += _theme_present(root)
     loaded.problems += problems
     if settings is None or any(p.is_error for p in problems):
         # The project itself is broken: no edition can be built. Its departments are read all the

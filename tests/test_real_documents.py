@@ -245,6 +245,21 @@ def test_no_chapter_at_all_is_an_error(tmp_path: Path) -> None:
         "content: no chapters: add Markdown files named with their number, e.g. content/01-introduction.md"]
 
 
+def test_a_project_without_its_theme_gets_one_line_saying_so(tmp_path: Path) -> None:
+    """Settings and chapters only, as a newcomer starts: one problem, not one per character."""
+    root = make_project(tmp_path / "project", theme=False)
+    report = build(root, BuildOptions(out=tmp_path / "out"))
+    problems = [str(p) for ps in report.failed.values() for p in ps]
+    assert problems == ["templates/ and styles/: missing: the project's theme is its templates/ and styles/ "
+                        "folders; run `handbook init SOMEWHERE` and copy that new project's templates/ and "
+                        "styles/ into this one"]
+    shutil.copytree(REPO / "templates", root / "templates")
+    assert [str(p) for p in load_project(root).problems] == [
+        "styles/: missing: the project's theme is its templates/ and styles/ folders; run `handbook init "
+        "SOMEWHERE` and copy that new project's templates/ and styles/ into this one"]
+    assert not (tmp_path / "out" / "handbook.pdf").exists()
+
+
 def test_system_and_editor_files_are_ignored(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", {"content": {".DS_Store": "x", "~$01-first-point.docx": "lock",
                                                            "02-second-point.md~": "backup"}})
