@@ -5,15 +5,22 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = Path(__file__).resolve().parent / "projects"
 MM = 72 / 25.4
+# Debian's chromium, as the preview and web tests drive it (Playwright never downloads a browser).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 MINIMAL_SETTINGS = """\
 title: Scratch Handbook
@@ -24,6 +31,18 @@ date: 2026-01-15
 language: en
 author: Test Author
 keywords: [testing, integrity]
+contact: {hotline: "12345", email: test@example.org}
+"""
+
+
+ZH_SETTINGS = """\
+title: 中文测试手册
+subtitle: 排版测试
+organisation: 测试办公室
+edition: 测试版
+date: 2026-01-15
+language: zh-CN
+page_label: "第 {n} 页"
 contact: {hotline: "12345", email: test@example.org}
 """
 
@@ -153,3 +172,21 @@ def bare_fontconfig(folder: Path) -> dict[str, str]:
                     f"<fontconfig>\n  <dir>{files[0].parent}</dir>\n  <cachedir>{folder / 'cache'}</cachedir>\n"
                     "</fontconfig>\n", encoding="utf-8")
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, once per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    yield page
+    page.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, build_ok, chapter, make_project, page_texts, pdffonts, pdftotext
+from conftest import REPO, ZH_SETTINGS, build_ok, chapter, make_project, page_texts, pdffonts, pdftotext
 
 from handbook.builder import BuildOptions, build
 from handbook.checks import check_project
@@ -30,18 +30,6 @@ DEPARTMENT = REPO / "departments" / SLUG
 # Closing marks (and the closing quotes) never start a line; opening marks never end one.
 CLOSING = "，。、；：？！」』）》〉】〕］｝”’"
 OPENING = "「『（《〈【〔［｛“‘"
-
-ZH_SETTINGS = """\
-title: 中文测试手册
-subtitle: 排版测试
-organisation: 测试办公室
-edition: 测试版
-date: 2026-01-15
-language: zh-CN
-page_label: "第 {n} 页"
-contact: {hotline: "12345", email: test@example.org}
-"""
-
 
 def front(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECTS, REPO, bare_fontconfig, chapter, make_project, page_texts
+from conftest import PROJECTS, REPO, ZH_SETTINGS, bare_fontconfig, chapter, make_project, page_texts
 
 from handbook.content import AssetRules, stylesheet_problems
 from handbook.packagefonts import FONTS, package_font
@@ -137,18 +137,6 @@ def test_the_package_fonts_are_the_ones_the_theme_loads() -> None:
     assert {package_font(url).relative_to(FONTS).as_posix() for url in named if package_font(url)} == files
     for folder in ("charis-sil", "lato"):
         assert "SIL OPEN FONT LICENSE Version 1.1" in (FONTS / folder / "OFL.txt").read_text(encoding="utf-8")
-
-
-ZH_SETTINGS = """\
-title: 中文测试手册
-subtitle: 排版测试
-organisation: 测试办公室
-edition: 测试版
-date: 2026-01-15
-language: zh-CN
-page_label: "第 {n} 页"
-contact: {hotline: "12345", email: test@example.org}
-"""
 
 
 def _noto_serif_sc() -> tuple[Path, int]:

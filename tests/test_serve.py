@@ -20,15 +20,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from conftest import CHROMIUM
+from playwright.sync_api import Page, expect
 
 from handbook.cli import main
 from handbook.newproject import create_project
 from handbook.serve import output_file
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
                                     reason="needs Debian's chromium at /usr/bin/chromium (`make setup` installs it)")
 URL = re.compile(r"serving the \S+ edition at (http://127\.0\.0\.1:\d+/)")
@@ -120,21 +118,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     code = running.stop()
     assert code == 0, running.output
     assert running.output.rstrip().endswith("stopped")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
-    yield page
-    page.close()
 
 
 def replace_in(path: Path, old: str, new: str) -> str:

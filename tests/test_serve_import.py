@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_serve import CHROMIUM, CHROMIUM_ARGS, Server, get
+from playwright.sync_api import Page, expect
+from test_serve import Server, get
 from wordfiles import handbook_document
 
 from handbook.newproject import create_project
@@ -120,21 +120,6 @@ def test_file_names_that_climb_out_or_are_not_documents_are_refused(importing: S
 
 # ---------------------------------------------------------------------------------------------------
 # in the browser
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
-    yield page
-    page.close()
-
 
 def test_a_page_of_another_origin_cannot_import(importing: Server, page: Page) -> None:
     """What a web site the user visits could try: a 'simple' POST (no preflight), and one with the header."""

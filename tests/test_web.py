@@ -6,18 +6,14 @@ phone; every chapter leads back to the contents; the contacts are tel: and mailt
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, build_ok
-from playwright.sync_api import Browser, Page, sync_playwright
+from conftest import CHROMIUM, REPO, build_ok
+from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (`make setup` installs it)"),
     pytest.mark.skipif(not AXE.exists(), reason="needs axe-core: `make setup` runs npm ci"),
@@ -38,14 +34,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_ok(root, out, only=("handbook",), departments=("finance", "discipline-inspection"),
              organisation=True, jobs=2)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser: Browser, path: Path, width: str, scheme: str = "light") -> Page:
