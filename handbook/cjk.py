@@ -18,11 +18,12 @@ nothing (the lines stay ragged) and ``tests/test_chinese.py`` fails, naming the 
 
 from __future__ import annotations
 
-import importlib
-import inspect
+import functools
 import logging
 import re
 from typing import Any
+
+from . import patching
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +44,7 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
 
 def signature_problems() -> list[str]:
     """What differs between :data:`RELIES_ON` and the installed WeasyPrint (empty: the patch fits)."""
-    problems = []
-    for spec, expected in RELIES_ON.items():
-        module_name, _, path = spec.partition(":")
-        try:
-            found: Any = importlib.import_module(module_name)
-            for part in path.split("."):
-                found = getattr(found, part)
-            params = tuple(inspect.signature(found).parameters)
-        except (ImportError, AttributeError, TypeError, ValueError) as exc:
-            problems.append(f"{spec}: not found ({exc})")
-            continue
-        if params != expected:
-            problems.append(f"{spec}: parameters {params}, the patch expects {expected}")
-    return problems
+    return patching.signature_problems(RELIES_ON)
 
 
 def _text_boxes(box: Any, boxes: Any) -> list[Any]:
@@ -114,6 +102,7 @@ def install() -> bool:
             box.translate(x_advance, 0)
         return x_advance
 
+    @functools.wraps(original, assigned=())  # __wrapped__: signature_problems() sees the original
     def justify_line(context: Any, line: Any, extra_width: float) -> None:
         texts = _text_boxes(line, boxes)
         characters = sum(len(t.text) for t in texts)

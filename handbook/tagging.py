@@ -22,8 +22,11 @@ those artifacts in the page streams. A structure element left out of the tree is
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
+
+from . import patching
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,17 @@ def _artifact_kind(box: Any, boxes: Any) -> str | None:
     return None
 
 
+# WeasyPrint's function this module wraps, with its parameters as the wrapper passes them on.
+RELIES_ON: dict[str, tuple[str, ...]] = {
+    "weasyprint.pdf.tags:_build_box_tree": ("box", "parent", "pdf", "page_number", "nums", "annotations", "tags"),
+}
+
+
+def signature_problems() -> list[str]:
+    """What differs between :data:`RELIES_ON` and the installed WeasyPrint (empty: the wrapper fits)."""
+    return patching.signature_problems(RELIES_ON)
+
+
 def install() -> bool:
     """Teach WeasyPrint's tagging the roles, artifacts and attributes above (once per process)."""
     global _installed
@@ -81,11 +95,13 @@ def install() -> bool:
     except ImportError:  # pragma: no cover - another WeasyPrint
         log.debug("tagging not installed: WeasyPrint's tagging has moved")
         return False
-    original = getattr(tags, "_build_box_tree", None)
-    if original is None:  # pragma: no cover
-        log.debug("tagging not installed: no weasyprint.pdf.tags._build_box_tree")
+    changed = signature_problems()
+    if changed:  # pragma: no cover - another WeasyPrint; tests/test_conformance.py fails on it
+        log.warning("PDF tagging not extended, WeasyPrint changed: %s", "; ".join(changed))
         return False
+    original = tags._build_box_tree
 
+    @functools.wraps(original, assigned=())  # __wrapped__: signature_problems() sees the original
     def build(box: Any, parent: Any, pdf: Any, page_number: int, nums: dict[int, Any],
               annotations: list[Any], tag_map: Any) -> Any:
         real = box._box if isinstance(box, AbsolutePlaceholder) else box

@@ -261,3 +261,11 @@ def test_generated_page_reference_is_part_of_its_link(tmp_path: Path) -> None:
     assert not [e for e in links if e["/P"].get_object()["/S"] == "/Link"], "a Link inside a Link"
     struct = struct_text(pdf)
     assert re.search(r'Link \(inline\)\n\s+Object \d+ 0\n\s+"the first point"\n\s+Object \d+ 0\n\s+" \(see p\.', struct)
+
+
+def test_the_tagging_wrapper_fits_the_installed_weasyprint() -> None:
+    """The exact WeasyPrint signature handbook/tagging.py wraps: a WeasyPrint update that changes it
+    fails here, by name, instead of leaving tagged PDFs without their artifacts and roles."""
+    from handbook.tagging import signature_problems
+
+    assert signature_problems() == []
