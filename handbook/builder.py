@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -288,7 +289,7 @@ def _build_in_pool(editions: list[Edition], out: Path, options: BuildOptions, to
                                initargs=(os.getpid(),))
     try:
         pending: dict[Future[EditionResult], Edition] = {
-            pool.submit(build_edition, e, out, options.render, todo[e.slug],
+            pool.submit(build_edition, e, out, replace(options.render, part_workers=1), todo[e.slug],
                         tuple(edition_warnings.get(e.slug, ()))): e for e in editions}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)

@@ -132,6 +132,9 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
 @click.option("--pdf-variant", type=click.Choice(["pdf/a-3b", "pdf/a-3a", "pdf/ua-1", "pdf/x-4"]),
               help="Archive (pdf/a-3b), accessible (pdf/ua-1), both (pdf/a-3a: PDF/A-3a and PDF/UA-1) "
                    "or print-shop (pdf/x-4) PDFs.")
+@click.option("--parts", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="A long edition (12 chapters or more, with --jobs 2 or more) by parts: rendered in the "
+                   "workers and again only where it changed; on/off force it.")
 @click.option("--png", is_flag=True,
               help="Also write page pictures: handbook-1.png... (first pages), cards-1.png, cards-2.png.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")
@@ -140,7 +143,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
 def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...],
           departments: tuple[str, ...], strict: bool, allow_remote: bool, jobs: int | None,
           force: bool, print_shop: bool, booklet: bool, pdf_variant: str | None, quiet: bool,
-          verbose: bool, png: bool = False) -> None:
+          verbose: bool, png: bool = False, parts: str = "auto") -> None:
     """Build the handbook and cards of every edition.
 
     \b
@@ -159,7 +162,7 @@ def build(obj: Context, out: Path | None, save_html: bool, only: tuple[str, ...]
     options = BuildOptions(out=out, save_html=save_html, only=only or outputs.names(),
                            departments=departments or None, strict=strict, allow_remote=allow_remote,
                            jobs=jobs or os.cpu_count() or 1, force=force, print_shop=print_shop,
-                           booklet=booklet, pdf_variant=pdf_variant)
+                           booklet=booklet, pdf_variant=pdf_variant, parts=parts)
     with Reporter(quiet=quiet or obj.quiet, verbose=verbose or obj.verbose) as reporter:
         report = run_build(obj.root, options, reporter.output, reporter.progress)
         if png:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from . import outputs, pdf
+from . import outputs, partwise, pdf
 from .errors import Problem, RenderError, ResourceError, display_path
 from .model import Edition
 from .render import PrintOptions, cards_html, handbook_html
@@ -29,7 +29,8 @@ class JobResult:
     warnings: list[Problem] = field(default_factory=list)
     fetched: list[Path] = field(default_factory=list)  # files WeasyPrint read
 
-    def add_pdf(self, name: str, data: bytes, rendered: pdf.Rendered, html: str, save_html: bool) -> None:
+    def add_pdf(self, name: str, data: bytes, rendered: pdf.Rendered | partwise.ByParts, html: str,
+                save_html: bool) -> None:
         """A rendered PDF, and (``--save-html``) the exact HTML it was made from."""
         self.files[f"{name}.pdf"] = data
         self.reported[f"{name}.pdf"] = rendered.pages
@@ -104,15 +105,17 @@ def render_pdf(html: str, edition: Edition, out_dir: Path, name: str, options: R
     return write(rendered, edition, options, finishers(rendered)), rendered
 
 
-def layout(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions) -> pdf.Rendered:
-    """HTML -> pages through the project-only fetcher; refused resources and page limits checked."""
+def layout(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
+           css_filter: Callable[[str], str] | None = None) -> pdf.Rendered:
+    """HTML -> pages through the project-only fetcher; refused resources and page limits checked.
+    ``css_filter``: what the stylesheets are read through (a part of a long edition)."""
     allowed: tuple[Path, ...] = ()
     if variant_for(edition, options) == "pdf/x-4" and SYSTEM_CMYK_PROFILE.is_file():
         allowed = (SYSTEM_CMYK_PROFILE,)  # the output intent: opted in with pdf/x-4
     limits = edition.settings.limits
     fetcher = pdf.ProjectFetcher(roots(edition), options.allow_remote, allowed_files=allowed,
                                  max_bytes=int(limits.image_megabytes * 1024 * 1024),
-                                 max_pixels=int(limits.image_megapixels * 1_000_000))
+                                 max_pixels=int(limits.image_megapixels * 1_000_000), css_filter=css_filter)
     base_url = pdf.file_url(out_dir.resolve() / f"{name}.print.html")
     rendered = pdf.layout(html, base_url, fetcher, f"{edition.name}: {name}", edition.stylesheets,
                           edition.template_dirs)
@@ -184,7 +187,12 @@ class HandbookJob:
                 base = (pdf.viewer_preferences(), pdf.page_labels(first_page_with(r, first)))
                 return (*base, pdf.bleed_box(bleed)) if shop else base
 
-            data, rendered = render_pdf(html, edition, out_dir, name, options, finishers)
+            rendered: pdf.Rendered | partwise.ByParts
+            by_parts = partwise.render(html, edition, out_dir, name, options, bleed if print_shop else None)
+            if by_parts is not None:  # a long edition: by parts, in the worker pool, only what changed
+                data, rendered = by_parts
+            else:
+                data, rendered = render_pdf(html, edition, out_dir, name, options, finishers)
             result.add_pdf(name, data, rendered, html, options.save_html)
             if name == "handbook":
                 result.files["handbook.html"] = handbook_html(edition, target="web", out_dir=out_dir)

@@ -32,10 +32,19 @@ class RenderOptions:
     print_shop: bool = False  # also handbook-print-shop.pdf (bleed, crop marks, boxes)
     booklet: bool = False  # also booklet.pdf (two up, saddle-stitch order)
     pdf_variant: str | None = None  # pdf/a-3b | pdf/a-3a | pdf/ua-1 | pdf/x-4 (else the edition's setting)
+    # A long edition by parts (handbook.partwise): "auto" | "on" | "off"; the workers that render
+    # them; render every part again (--force) rather than reuse the parts of the last build.
+    parts: str = "auto"
+    part_workers: int = 1
+    fresh_parts: bool = False
 
     def output_key(self) -> dict[str, object]:
-        """The options that change what is written (the time limit does not)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "max_seconds"}
+        """The options that change what is written (the time limit and how parts are scheduled do
+        not: the pages are the same)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _NOT_KEYED}
+
+
+_NOT_KEYED = ("max_seconds", "parts", "part_workers", "fresh_parts")
 
 
 SCHEDULING = ("out", "only", "departments", "organisation", "jobs", "force")
@@ -59,11 +68,14 @@ class BuildOptions:
     print_shop: bool = False
     booklet: bool = False
     pdf_variant: str | None = None
+    parts: str = "auto"  # a long edition by parts: "auto" | "on" | "off"
 
     @property
     def render(self) -> RenderOptions:
-        """What a job sees: the options that render a document, nothing that schedules the build."""
-        return RenderOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(RenderOptions)})
+        """What a job sees: the options that render a document, nothing that schedules the build
+        (but the workers and --force for the parts of one long edition)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(RenderOptions) if hasattr(self, f.name)}
+        return RenderOptions(**fields, part_workers=self.jobs, fresh_parts=self.force)
 
     def output_key(self) -> dict[str, object]:
         return self.render.output_key()

@@ -100,7 +100,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
 
     def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False,
                  max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS,
-                 allowed_files: tuple[Path, ...] = ()) -> None:
+                 allowed_files: tuple[Path, ...] = (), css_filter: Callable[[str], str] | None = None) -> None:
         super().__init__(timeout=10, allow_redirects=False,
                          allowed_protocols={"file", "data", *(["https"] if allow_remote else [])})
         self.roots = tuple(r.resolve() for r in roots)
@@ -110,6 +110,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
                                 max_bytes, max_pixels)
         self.blocked: list[tuple[str, str]] = []  # (url, why)
         self.fetched: list[Path] = []
+        self.css_filter = css_filter  # stylesheets read through it (a part of a long edition: handbook.parts)
 
     def _refuse(self, url: str, why: str) -> NoReturn:
         shown = url if len(url) <= 120 else url[:100] + "..."
@@ -153,6 +154,8 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
         if real.suffix == ".css":
             mime = "text/css"
+            if self.css_filter is not None:
+                body = self.css_filter(body.decode("utf-8", errors="replace")).encode()
         return URLFetcherResponse(file_url(real), body=body, headers={"Content-Type": mime}, status=200)
 
     def _package_font(self, url: str) -> URLFetcherResponse:

@@ -1,0 +1,260 @@
+"""One long edition rendered by parts in the worker pool, and again only where it changed.
+
+:mod:`handbook.parts` cuts the print HTML at its chapters; each part is rendered as its own
+WeasyPrint document (in worker processes when there are workers), with its first page number and
+the page numbers it shows of other parts taken from a page map; the parts' page counts and anchors
+give the next page map, and a part is rendered again only if its HTML changed with it (its first
+page moved, or a page it names): until nothing changes. :mod:`handbook.assemble` joins the PDFs.
+
+Part PDFs are kept in the output folder (``.handbook-parts/<name>/``), named by a digest of what
+they are made of: the part's HTML (its numbers included), the stylesheets, the environment (tool,
+WeasyPrint and fonts) and the render options; with each, the files WeasyPrint read for it and their
+digests. The next build renders only the parts whose digest is new: after an edit inside one
+chapter, that chapter's part (and a part whose numbers moved with it: the contents, a part that
+refers to it). ``layout.json`` there keeps the last page map (the first guess of the next build)
+and which parts the last build rendered.
+
+Used (``parts: auto``) for an edition of at least ``parts.MIN_CHAPTERS`` chapters when there are
+two workers or more, or when the last build of the output was made by parts (the preview);
+``on``/``off`` force it. Never for a PDF variant (PDF/A, PDF/UA, PDF/X: one structure tree, one
+set of output intents and metadata, written by WeasyPrint for one document), nor when the
+stylesheets ask for something a part cannot know (:func:`handbook.parts.unsupported`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import cache, parts
+from .errors import Problem, RenderError
+from .output import atomic_write
+from .render import stylesheets_for
+
+if TYPE_CHECKING:
+    from .model import Edition
+    from .options import RenderOptions
+
+log = logging.getLogger(__name__)
+
+FOLDER = ".handbook-parts"
+LAYOUT = "layout.json"
+MAX_ROUNDS = 5  # passes until the page numbers settle; else the edition is rendered as one document
+
+
+@dataclass(frozen=True)
+class Task:
+    """One part to render (picklable: sent to a worker)."""
+
+    edition: Edition
+    out_dir: Path
+    name: str
+    options: RenderOptions
+    html: str
+    bleed: float | None  # the print-shop variant: its BleedBox
+
+
+@dataclass
+class PartResult:
+    data: bytes
+    pages: int  # the part's pages in the book (its part end excluded)
+    anchors: dict[str, int]  # anchor -> page of the part (0-based)
+    warnings: list[Problem] = field(default_factory=list)
+    fetched: dict[str, str] = field(default_factory=dict)  # file WeasyPrint read -> its digest
+
+    def meta(self) -> dict[str, Any]:
+        return {"pages": self.pages, "anchors": self.anchors, "fetched": self.fetched,
+                "warnings": [[p.path, p.line, p.message] for p in self.warnings]}
+
+
+@dataclass
+class ByParts:
+    """What :func:`render` made, as a job reports it."""
+
+    pages: int
+    warnings: list[Problem]
+    fetched: list[Path]
+    rendered: list[int]  # the parts rendered by this build (the others were the last build's)
+    count: int
+
+
+def render_part(task: Task) -> PartResult:
+    """Lay out and write one part (in a worker, or in the build's own process)."""
+    from . import documents, pdf
+
+    rendered = documents.layout(task.html, task.edition, task.out_dir, task.name, task.options,
+                                css_filter=parts.rewrite_css)
+    pages = rendered.document.pages
+    end = next((i for i, page in enumerate(pages) if parts.PART_END in page.anchors), None)
+    if end is None:
+        raise RenderError(f"{task.edition.name}: {task.name}: a part did not end where it should "
+                          "(render it as one document: parts: off)")
+    anchors: dict[str, int] = {}
+    for i, page in enumerate(pages[:end]):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, i)
+    finishers = (pdf.bleed_box(task.bleed),) if task.bleed is not None else ()
+    data = documents.write(rendered, task.edition, task.options, finishers)
+    fetched = {str(p): cache.file_digest(p) for p in dict.fromkeys(rendered.fetched)}
+    return PartResult(data, end, anchors, list(rendered.warnings), fetched)
+
+
+def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
+    """Whether this output is rendered by parts (before looking at its stylesheets)."""
+    from .documents import variant_for
+
+    if options.parts == "off" or variant_for(edition, options) or not edition.chapters:
+        return False
+    if options.parts == "on":
+        return len(edition.chapters) >= 2
+    return len(edition.chapters) >= parts.MIN_CHAPTERS and (
+        options.part_workers >= 2 or (out_dir / FOLDER / name / LAYOUT).is_file())
+
+
+def _page_map(made: parts.Parts, results: Sequence[PartResult]) -> parts.PageMap:
+    starts, anchors = [0], {}
+    for result in results[:-1]:
+        starts.append(starts[-1] + result.pages)
+    for start, result in zip(starts, results, strict=True):
+        for anchor, page in result.anchors.items():
+            anchors.setdefault(anchor, start + page)
+    first = made.split.anchors[0]
+    return parts.PageMap(starts, anchors, anchors.get(first, starts[1] if len(starts) > 1 else 0))
+
+
+class _Store:
+    """The part PDFs of one output, by digest, and the last build's page map."""
+
+    def __init__(self, folder: Path, fresh: bool) -> None:
+        self.folder = folder
+        self.fresh = fresh
+        try:
+            self.layout: dict[str, Any] = json.loads((folder / LAYOUT).read_text(encoding="utf-8"))
+            if not isinstance(self.layout, dict):
+                self.layout = {}
+        except (OSError, ValueError):
+            self.layout = {}
+
+    def get(self, key: str) -> PartResult | None:
+        if self.fresh:
+            return None
+        try:
+            meta = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self.folder / f"{key}.pdf").read_bytes()
+        except (OSError, ValueError):
+            return None
+        if any(cache.file_digest(Path(p)) != d for p, d in meta["fetched"].items()):
+            return None
+        warnings = [Problem(str(p), line if isinstance(line, int) else None, str(m), "warning")
+                    for p, line, m in meta["warnings"]]
+        return PartResult(data, int(meta["pages"]), dict(meta["anchors"]), warnings, dict(meta["fetched"]))
+
+    def put(self, key: str, result: PartResult) -> None:
+        atomic_write(self.folder / f"{key}.pdf", result.data)
+        atomic_write(self.folder / f"{key}.json", json.dumps(result.meta()))
+
+    def keep_only(self, keys: set[str], layout: dict[str, Any]) -> None:
+        atomic_write(self.folder / LAYOUT, json.dumps(layout))
+        for path in self.folder.iterdir():
+            if path.suffix in (".pdf", ".json") and path.name != LAYOUT and path.stem not in keys:
+                path.unlink(missing_ok=True)
+
+
+def _environment(edition: Edition, options: RenderOptions, bleed: float | None) -> str:
+    h = hashlib.sha256(cache.environment_key(options.output_key()).encode())
+    h.update(f"{bleed}\n".encode())
+    for path in edition.stylesheets:
+        h.update(f"{path}\0{cache.file_digest(path)}\n".encode())
+    return h.hexdigest()
+
+
+def render(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
+           bleed: float | None = None) -> tuple[bytes, ByParts] | None:
+    """The PDF of ``html`` rendered by parts and joined; None: render it as one document."""
+    if not wanted(edition, name, options, out_dir):
+        return None
+    css = [p.read_text(encoding="utf-8", errors="replace") for p in stylesheets_for(edition, "handbook")]
+    why = parts.unsupported(css, edition.settings.external_links == "footnote")
+    if why:
+        log.info("%s: %s as one document: %s", edition.name, name, why)
+        return None
+    store = _Store(out_dir / FOLDER / name, options.fresh_parts)
+    made = parts.make(html, [c.anchor for c in edition.chapters], css, store.layout.get("groups", ()))
+    if made is None:
+        log.info("%s: %s as one document: the template does not place the chapters in <main>", edition.name, name)
+        return None
+    pages = parts.guess(made, store.layout.get("anchors"), store.layout.get("starts", ()))
+    env = _environment(edition, options, bleed)
+    results: dict[str, PartResult] = {}
+    rendered: list[int] = []
+    for _round in range(MAX_ROUNDS):
+        htmls = [made.html(i, pages) for i in range(made.count)]
+        keys = [hashlib.sha256(f"{env}\n{h}".encode()).hexdigest()[:40] for h in htmls]
+        for key in keys:
+            if key not in results:
+                found = store.get(key)
+                if found is not None:
+                    results[key] = found
+        todo = [i for i, key in enumerate(keys) if key not in results]
+        if todo:
+            tasks = [Task(edition, out_dir, name, options, htmls[i], bleed) for i in todo]
+            for i, result in zip(todo, _run(tasks, options.part_workers), strict=True):
+                results[keys[i]] = result
+                store.put(keys[i], result)
+            rendered += todo
+        current = [results[k] for k in keys]
+        pages = _page_map(made, current)
+        if [made.html(i, pages) for i in range(made.count)] == htmls:
+            break
+    else:
+        log.warning("%s: %s: the page numbers of the parts did not settle; rendered as one document",
+                    edition.name, name)
+        return None
+    from . import assemble
+
+    data = assemble.join([assemble.PartPdf(r.data, r.pages) for r in current], front_pages=pages.front)
+    store.keep_only(set(keys), {"groups": [list(made.chapters(i)) for i in range(1, made.count)],
+                                "starts": pages.starts, "anchors": pages.anchors,
+                                "rendered": sorted(set(rendered)), "parts": made.count})
+    total = sum(r.pages for r in current)
+    limit = options.max_pages or edition.settings.limits.pages
+    if total > limit:
+        raise RenderError(f"{edition.name}: {name} has {total} pages; the limit is {limit} "
+                          "(is some content repeated by mistake? limits.pages in handbook.yaml raises it)")
+    warnings = list(dict.fromkeys(w for r in current for w in r.warnings))
+    fetched = [Path(p) for p in dict.fromkeys(p for r in current for p in r.fetched)]
+    log.info("%s: %s by parts: %d of %d rendered", edition.name, name, len(set(rendered)), made.count)
+    return data, ByParts(total, warnings, fetched, sorted(set(rendered)), made.count)
+
+
+def _run(tasks: list[Task], workers: int) -> list[PartResult]:
+    """Render the parts: in the worker pool when there are two or more of both, else here."""
+    workers = min(workers, len(tasks))
+    if workers <= 1:
+        return [render_part(task) for task in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .builder import _init_worker
+
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(os.getpid(),))
+    try:
+        # the longest first: two workers finish together
+        order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].html))
+        futures = {i: pool.submit(render_part, tasks[i]) for i in order}
+        return [futures[i].result() for i in range(len(tasks))]
+    except BaseException:  # Ctrl+C, the time limit, a part that failed: stop the others now
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True)
