@@ -40,7 +40,7 @@ class PartPdf:
 
 
 def _page_index(reader: PdfReader) -> dict[int, int]:
-    return {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)  # type: ignore[union-attr]
+    return {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)
             if page.indirect_reference is not None}
 
 
@@ -67,7 +67,7 @@ class _Item:
 
 
 def _outline(reader: PdfReader, pages: dict[int, int], keep: int, offset: int) -> list[_Item]:
-    root = reader.trailer["/Root"].get_object()
+    root: Any = reader.trailer["/Root"].get_object()
     outlines = root.get("/Outlines")
     if outlines is None:
         return []
@@ -105,7 +105,8 @@ def _names(tree: Any) -> list[tuple[str, Any]]:
 def _outline_items(writer: PdfWriter, items: list[_Item], parent: IndirectObject) -> int:
     """Outline items as WeasyPrint writes them (``/Dest`` arrays, ``/Count`` negative when closed)
     under ``parent``; their number, the open ones' children counted."""
-    refs, count = [], len(items)
+    refs: list[IndirectObject] = []
+    count = len(items)
     for item in items:
         node = DictionaryObject({NameObject("/Title"): TextStringObject(item.title),
                                  NameObject("/Dest"): _xyz(writer, item.page, item.dest)})
@@ -117,10 +118,11 @@ def _outline_items(writer: PdfWriter, items: list[_Item], parent: IndirectObject
         node[NameObject("/Parent")] = parent
         if refs:
             node[NameObject("/Prev")] = refs[-1]
-            refs[-1].get_object()[NameObject("/Next")] = ref
+            previous: Any = refs[-1].get_object()
+            previous[NameObject("/Next")] = ref
         refs.append(ref)
     if refs:
-        target = parent.get_object()
+        target: Any = parent.get_object()
         target[NameObject("/First")], target[NameObject("/Last")] = refs[0], refs[-1]
     return count
 
@@ -138,8 +140,8 @@ def join(parts: Sequence[PartPdf], *, front_pages: int, duplex: str | None = Non
         offset = len(writer.pages)
         for i in range(part.keep):
             writer.add_page(reader.pages[i])
-        root = reader.trailer["/Root"].get_object()
-        names = root.get("/Names")
+        catalog_in: Any = reader.trailer["/Root"].get_object()
+        names = catalog_in.get("/Names")
         for name, dest in _names(names.get_object().get("/Dests") if names is not None else None):
             page = _dest_page(dest, pages)
             if page is not None and page < part.keep and name not in dests:  # the first one, as one document
@@ -160,7 +162,7 @@ def join(parts: Sequence[PartPdf], *, front_pages: int, duplex: str | None = Non
             flat += [TextStringObject(name), dests[name]]
         catalog[NameObject("/Names")] = DictionaryObject({NameObject("/Dests"): DictionaryObject(
             {NameObject("/Names"): flat})})
-    source = first.trailer["/Root"].get_object()
+    source: Any = first.trailer["/Root"].get_object()
     if "/Lang" in source:
         catalog[NameObject("/Lang")] = TextStringObject(str(source["/Lang"]))
     prefs = DictionaryObject({NameObject("/DisplayDocTitle"): BooleanObject(True),

@@ -156,7 +156,8 @@ def group(sizes: Sequence[int], parts: int) -> list[tuple[int, int]]:
     """Contiguous groups ``[start, end)`` of about equal total size."""
     parts = max(1, min(parts, len(sizes)))
     total = sum(sizes) or 1
-    groups, start, running = [], 0, 0
+    groups: list[tuple[int, int]] = []
+    start, running = 0, 0
     for i, size in enumerate(sizes):
         running += size
         left = len(sizes) - i - 1
@@ -306,10 +307,8 @@ class Parts:
         end = self.part_end(index)
         cut = end.rfind("</")
         end = end[:cut] + holders + end[cut:]
-        if index == self.count - 1:
-            body = body + end
-        else:
-            body = body[:-len("</main>")] + end + "</main>"
+        last = index == self.count - 1
+        body = body + end if last else body[:-len("</main>")] + end + "</main>"
         head = _STYLE_BLOCK.sub(lambda m: m[1] + rewrite_css(m[2]) + m[3], s.head)
         if index > 0:
             head += ("<style>@page :first { counter-reset: page "

@@ -118,7 +118,7 @@ def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -
 
 
 def _page_map(made: parts.Parts, results: Sequence[PartResult]) -> parts.PageMap:
-    starts, anchors = [0], {}
+    starts, anchors = [0], dict[str, int]()
     for result in results[:-1]:
         starts.append(starts[-1] + result.pages)
     for start, result in zip(starts, results, strict=True):
