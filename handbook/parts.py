@@ -340,25 +340,26 @@ def make(html: str, anchors: Sequence[str], css_texts: Sequence[str],
     return Parts(s, tuple(groups), pairs)
 
 
-def guess(parts: Parts, known: Mapping[str, int] | None = None, known_starts: Sequence[int] = ()) -> PageMap:
-    """A page map before rendering: the last build's where the parts are the same, else a guess
-    from the text's length (each chapter on a right-hand page: an even number of pages)."""
-    if known and len(known_starts) == parts.count and all(a in known for a in parts.split.anchors):
-        pages = PageMap(list(known_starts), dict(known))
-        pages.front = pages.anchors.get(parts.split.anchors[0], pages.starts[1])
-        return pages
+def guess(parts: Parts, known: Mapping[str, int] | None = None) -> PageMap:
+    """A page map before rendering: where the last build (``known``: anchor -> page) had each
+    chapter and anchor, else a guess from the text's length (each chapter on a right-hand page: an
+    even number of pages)."""
+    known = known or {}
     toc = -(-len(parts.split.anchors) // 16)
     at = 2 + toc + toc % 2
-    starts, anchors = [0], dict.fromkeys(parts.ids(0), 2)
+    anchors = {a: known.get(a, 2) for a in parts.ids(0)}
+    starts = [0]
     for index in range(1, parts.count):
-        starts.append(at)
         start, end = parts.groups[index - 1]
-        for chapter in parts.split.chapters[start:end]:
-            anchor = _ID.search(chapter)
+        for number, chapter in enumerate(parts.split.chapters[start:end]):
+            anchor = parts.split.anchors[start + number]
+            at = known.get(anchor, at)
+            if number == 0:
+                starts.append(at)
+            anchors[anchor] = at
             for m in _OWN_IDS.finditer(chapter):
-                anchors.setdefault(html_lib.unescape(m[1]), at)
-            if anchor:
-                anchors[html_lib.unescape(anchor[1])] = at
+                name = html_lib.unescape(m[1])
+                anchors.setdefault(name, known.get(name, at))
             n = max(1, -(-text_length(chapter) // CHARS_PER_PAGE))
             at += n + n % 2
     return PageMap(starts, anchors, starts[1])

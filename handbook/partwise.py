@@ -189,7 +189,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     if made is None:
         log.info("%s: %s as one document: the template does not place the chapters in <main>", edition.name, name)
         return None
-    pages = parts.guess(made, store.layout.get("anchors"), store.layout.get("starts", ()))
+    pages = parts.guess(made, store.layout.get("anchors"))
     env = _environment(edition, options, bleed)
     results: dict[str, PartResult] = {}
     rendered: list[int] = []

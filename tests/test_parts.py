@@ -222,3 +222,22 @@ def test_split_and_numbers() -> None:
     assert 'class="cover"' in first and "counter-reset" not in first and 'class="back-cover"' not in first
     assert f'<article class="chapter" id="{parts.PART_END}"><span id="ch-b"></span></article></main>' in first
     assert parts.make(page.replace("<main>", "<div>").replace("</main>", "</div>"), ["ch-a"], []) is None
+
+
+def test_chinese_print_shop_edition_by_parts(fixture_project: Any) -> None:
+    """The Chinese law (tests/projects/chinese-law) with its department, for the print shop: by
+    parts, the same words on the same pages, the same boxes (trim, bleed), labels and bookmarks."""
+    root = fixture_project("chinese-law")
+    one, by_parts = root / "one", root / "by-parts"
+    for out, how in ((one, "off"), (by_parts, "on")):
+        report = build(root, BuildOptions(out=out, only=("handbook",), parts=how, jobs=2, print_shop=True))
+        assert report.ok, report.failed
+    assert (by_parts / ".handbook-parts" / "handbook-print-shop" / "layout.json").is_file()
+    for name in ("handbook.pdf", "handbook-print-shop.pdf", "police/handbook-print-shop.pdf"):
+        a, b = words(one / name), words(by_parts / name)
+        assert len(a) == len(b) > 10
+        assert [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if not same_page(x, y)] == [], name
+        ra, rb = PdfReader(one / name), PdfReader(by_parts / name)
+        boxes = [[(tuple(p.mediabox), tuple(p.trimbox), tuple(p.bleedbox)) for p in r.pages] for r in (ra, rb)]
+        assert boxes[0] == boxes[1], name
+        assert labels(ra) == labels(rb) and outline(ra) == outline(rb) and links(ra) == links(rb), name
