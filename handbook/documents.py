@@ -193,6 +193,8 @@ class HandbookJob:
                 data, rendered = by_parts
             else:
                 data, rendered = render_pdf(html, edition, out_dir, name, options, finishers)
+                partwise.remember(html, edition, out_dir, name, options,
+                                  [set(page.anchors) for page in rendered.document.pages])
             result.add_pdf(name, data, rendered, html, options.save_html)
             if name == "handbook":
                 result.files["handbook.html"] = handbook_html(edition, target="web", out_dir=out_dir)

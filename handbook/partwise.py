@@ -105,7 +105,7 @@ def render_part(task: Task) -> PartResult:
     return PartResult(data, end, anchors, list(rendered.warnings), fetched)
 
 
-def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
+def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path, workers: int | None = None) -> bool:
     """Whether this output is rendered by parts (before looking at its stylesheets)."""
     from .documents import variant_for
 
@@ -113,8 +113,34 @@ def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -
         return False
     if options.parts == "on":
         return len(edition.chapters) >= 2
+    workers = options.part_workers if workers is None else workers
     return len(edition.chapters) >= parts.MIN_CHAPTERS and (
-        options.part_workers >= 2 or (out_dir / FOLDER / name / LAYOUT).is_file())
+        workers >= 2 or (out_dir / FOLDER / name / LAYOUT).is_file())
+
+
+def remember(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
+             pages: Sequence[set[str]]) -> None:
+    """After a long edition was rendered as one document (one worker, a first build): keep its page
+    map, so the next build renders it by parts from the right numbers (``handbook serve`` builds
+    with one worker: after a save, only the edited chapter's part is rendered)."""
+    if not wanted(edition, name, options, out_dir, workers=2):
+        return
+    css = [p.read_text(encoding="utf-8", errors="replace") for p in stylesheets_for(edition, "handbook")]
+    if parts.unsupported(css, edition.settings.external_links == "footnote"):
+        return
+    store = _Store(out_dir / FOLDER / name, False)
+    made = parts.make(html, [c.anchor for c in edition.chapters], css, store.layout.get("groups", ()))
+    if made is None:
+        return
+    anchors: dict[str, int] = {}
+    for number, names in enumerate(pages):
+        for anchor in names:
+            anchors.setdefault(anchor, number)
+    starts = [0, *(anchors.get(made.chapters(i)[0], 0) for i in range(1, made.count))]
+    store.folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(store.folder / LAYOUT, json.dumps({
+        "groups": [list(made.chapters(i)) for i in range(1, made.count)], "starts": starts,
+        "anchors": anchors, "rendered": [], "parts": made.count, "one_document": True}))
 
 
 def _page_map(made: parts.Parts, results: Sequence[PartResult]) -> parts.PageMap:
@@ -193,6 +219,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     env = _environment(edition, options, bleed)
     results: dict[str, PartResult] = {}
     rendered: list[int] = []
+    passes = 0
     for _round in range(MAX_ROUNDS):
         htmls = [made.html(i, pages) for i in range(made.count)]
         keys = [hashlib.sha256(f"{env}\n{h}".encode()).hexdigest()[:40] for h in htmls]
@@ -208,6 +235,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
                 results[keys[i]] = result
                 store.put(keys[i], result)
             rendered += todo
+            passes += 1
         current = [results[k] for k in keys]
         pages = _page_map(made, current)
         if [made.html(i, pages) for i in range(made.count)] == htmls:
@@ -221,7 +249,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     data = assemble.join([assemble.PartPdf(r.data, r.pages) for r in current], front_pages=pages.front)
     store.keep_only(set(keys), {"groups": [list(made.chapters(i)) for i in range(1, made.count)],
                                 "starts": pages.starts, "anchors": pages.anchors,
-                                "rendered": sorted(set(rendered)), "parts": made.count})
+                                "rendered": sorted(set(rendered)), "passes": passes, "parts": made.count})
     total = sum(r.pages for r in current)
     limit = options.max_pages or edition.settings.limits.pages
     if total > limit:
