@@ -133,7 +133,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool, quiet: bool, ver
               help="Archive (pdf/a-3b), accessible (pdf/ua-1), both (pdf/a-3a: PDF/A-3a and PDF/UA-1) "
                    "or print-shop (pdf/x-4) PDFs.")
 @click.option("--parts", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
-              help="A long edition (12 chapters or more, with --jobs 2 or more) by parts: rendered in the "
+              help="A long edition (12 chapters or more) by parts from its second build: rendered in the "
                    "workers and again only where it changed; on/off force it.")
 @click.option("--png", is_flag=True,
               help="Also write page pictures: handbook-1.png... (first pages), cards-1.png, cards-2.png.")

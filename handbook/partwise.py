@@ -14,11 +14,12 @@ chapter, that chapter's part (and a part whose numbers moved with it: the conten
 refers to it). ``layout.json`` there keeps the last page map (the first guess of the next build)
 and which parts the last build rendered.
 
-Used (``parts: auto``) for an edition of at least ``parts.MIN_CHAPTERS`` chapters when there are
-two workers or more, or when the last build of the output was made by parts (the preview);
-``on``/``off`` force it. Never for a PDF variant (PDF/A, PDF/UA, PDF/X: one structure tree, one
-set of output intents and metadata, written by WeasyPrint for one document), nor when the
-stylesheets ask for something a part cannot know (:func:`handbook.parts.unsupported`).
+Used (``--parts auto``) for an edition of at least ``parts.MIN_CHAPTERS`` chapters from its second
+build: the first is one document, whose page map is kept (:func:`remember`), so the second renders
+every part once and later ones only what changed; ``on``/``off`` force it. Never for a PDF
+variant (PDF/A, PDF/UA, PDF/X: one structure tree, one set of output intents and metadata, written
+by WeasyPrint for one document), nor when the stylesheets ask for something a part cannot know
+(:func:`handbook.parts.unsupported`).
 """
 
 from __future__ import annotations
@@ -105,25 +106,28 @@ def render_part(task: Task) -> PartResult:
     return PartResult(data, end, anchors, list(rendered.warnings), fetched)
 
 
-def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path, workers: int | None = None) -> bool:
-    """Whether this output is rendered by parts (before looking at its stylesheets)."""
+def eligible(edition: Edition, options: RenderOptions) -> bool:
+    """Whether this output may be rendered by parts (before looking at its stylesheets)."""
     from .documents import variant_for
 
     if options.parts == "off" or variant_for(edition, options) or not edition.chapters:
         return False
-    if options.parts == "on":
-        return len(edition.chapters) >= 2
-    workers = options.part_workers if workers is None else workers
-    return len(edition.chapters) >= parts.MIN_CHAPTERS and (
-        workers >= 2 or (out_dir / FOLDER / name / LAYOUT).is_file())
+    return len(edition.chapters) >= (2 if options.parts == "on" else parts.MIN_CHAPTERS)
+
+
+def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
+    """Whether this output is rendered by parts now: forced, or a long edition built before (its
+    page map is kept). A first build is one document: without a page map every part would be
+    rendered twice, twice the CPU of one document."""
+    return eligible(edition, options) and (options.parts == "on" or (out_dir / FOLDER / name / LAYOUT).is_file())
 
 
 def remember(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
              pages: Sequence[set[str]]) -> None:
-    """After a long edition was rendered as one document (one worker, a first build): keep its page
-    map, so the next build renders it by parts from the right numbers (``handbook serve`` builds
-    with one worker: after a save, only the edited chapter's part is rendered)."""
-    if not wanted(edition, name, options, out_dir, workers=2):
+    """After a long edition was rendered as one document (its first build): keep its page map, so
+    the next build renders it by parts from the right numbers, in one pass (``handbook serve``
+    too: after a save, only the edited chapter's part)."""
+    if not eligible(edition, options):
         return
     css = [p.read_text(encoding="utf-8", errors="replace") for p in stylesheets_for(edition, "handbook")]
     if parts.unsupported(css, edition.settings.external_links == "footnote"):
