@@ -235,7 +235,12 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
         todo = [i for i, key in enumerate(keys) if key not in results]
         if todo:
             tasks = [Task(edition, out_dir, name, options, htmls[i], bleed) for i in todo]
-            for i, result in zip(todo, _run(tasks, options.part_workers), strict=True):
+            try:
+                results_now = _run(tasks, options.part_workers)
+            except RenderError as exc:  # said again by one document, with the book's page numbers
+                log.info("%s: %s as one document: a part failed: %s", edition.name, name, exc.message)
+                return None
+            for i, result in zip(todo, results_now, strict=True):
                 results[keys[i]] = result
                 store.put(keys[i], result)
             rendered += todo
