@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import contrast, outputs
 from .builder import time_limit
-from .errors import HandbookError, Problem, display_path
+from .errors import HandbookError, Problem, Severity, display_path
 from .glyphs import check_edition as glyph_problems
 from .model import Edition
 from .project import DEPARTMENT_FILE, PROJECT_FILE, load_project
@@ -70,10 +70,10 @@ def contrast_problems(edition: Edition) -> list[Problem]:
         key = ("colors", failure.key)
         doc = next((d for d in docs if key in d.lines), None)
         if doc is not None:
-            problems.append(doc.problem(key, failure.message(colors), "warning"))
+            problems.append(doc.problem(key, failure.message(colors), Severity.WARNING))
         else:  # the theme's default, not set anywhere: say where to set it
             problems.append(Problem(PROJECT_FILE, None, failure.message(colors)
-                                    + f" (the default; set colors.{failure.key} in {PROJECT_FILE})", "warning"))
+                                    + f" (the default; set colors.{failure.key} in {PROJECT_FILE})", Severity.WARNING))
     return problems
 
 

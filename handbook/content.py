@@ -31,7 +31,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from . import packagefonts
 from .config import CardsFile, DepartmentCardsFile, FrontMatter, card_size_mm, validate
-from .errors import Problem, display_path
+from .errors import Problem, Severity, display_path
 from .model import Card, Chapter, Link, SourceText
 from .textfile import read_text
 from .yamlfile import parse_yaml
@@ -528,7 +528,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
             check_link(html_lib.unescape(next(g for g in m.groups() if g is not None)),
                        line + raw.count("\n", 0, m.start()))
         for at, why in removed_html(raw):
-            problems.append(Problem(source, line + raw.count("\n", 0, at), why, "warning"))
+            problems.append(Problem(source, line + raw.count("\n", 0, at), why, Severity.WARNING))
 
     used_ids: set[str] = set()
     for i, tok in enumerate(tokens):
@@ -882,7 +882,7 @@ def resolve_links(chapters: list[Chapter], root: Path) -> tuple[list[Chapter], l
                     if not (root / link.target).exists() and not chapter_name(name):
                         what = "no such file"
                     problems.append(Problem(ch.source, link.line, f"link {link.href!r}: {what}; the text is "
-                                                                  "printed without the link", "warning"))
+                                                                  "printed without the link", Severity.WARNING))
                     resolved.append(None)
                     continue
                 target = found
@@ -895,7 +895,7 @@ def resolve_links(chapters: list[Chapter], root: Path) -> tuple[list[Chapter], l
             if hit is None:
                 problems.append(Problem(ch.source, link.line, f"link {link.href!r}: no section "
                                                               f"'{link.fragment}' in {target.source}; the text is "
-                                                              "printed without the link", "warning"))
+                                                              "printed without the link", Severity.WARNING))
             resolved.append(f"#{hit}" if hit else None)
 
         def repl(m: re.Match[str], resolved: list[str | None] = resolved) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +36,29 @@ class PicturePlan:
     skip_blank: bool
 
 
+class Target(StrEnum):
+    """What an output's HTML is made for."""
+
+    PRINT = "print"  # WeasyPrint
+    WEB = "web"  # the self-contained page
+
+
+class When(StrEnum):
+    """When a document's job writes an output."""
+
+    ALWAYS = "always"
+    PRINT_SHOP = "print_shop"  # --print-shop, or print: true in the settings
+    BOOKLET = "booklet"  # --booklet
+
+
 @dataclass(frozen=True)
 class Output:
     """One file kind a document writes."""
 
     name: str  # "handbook", "web", "handbook-print-shop", "booklet", "cards"...
     file: str  # the file's name in the edition's folder
-    target: str = "print"  # "print" (WeasyPrint) or "web" (the self-contained page)
-    when: str = "always"  # "always" | "print_shop" (--print-shop or print: true) | "booklet" (--booklet)
+    target: Target = Target.PRINT
+    when: When = When.ALWAYS
     pictures: PicturePlan | None = None  # page pictures drawn from this PDF
 
 
@@ -127,9 +143,9 @@ register(Document(
     outputs=(
         Output("handbook", "handbook.pdf", pictures=PicturePlan("handbook", LOOK_AHEAD, HANDBOOK_PICTURES,
                                                                   skip_blank=True)),
-        Output("web", "handbook.html", target="web"),
-        Output("handbook-print-shop", "handbook-print-shop.pdf", when="print_shop"),
-        Output("booklet", "booklet.pdf", when="booklet"),
+        Output("web", "handbook.html", target=Target.WEB),
+        Output("handbook-print-shop", "handbook-print-shop.pdf", when=When.PRINT_SHOP),
+        Output("booklet", "booklet.pdf", when=When.BOOKLET),
     )))
 
 register(Document(

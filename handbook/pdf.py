@@ -28,7 +28,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 from . import cjk, packagefonts, tagging
 from .content import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules, data_url_refused, image_data_too_large
-from .errors import HandbookError, Problem, RenderError, ResourceError
+from .errors import HandbookError, Problem, RenderError, ResourceError, Severity
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
         message = record.getMessage().splitlines()[0]
         if "refused " in message:
             continue
-        problem = Problem(source, None, f"WeasyPrint: {message}", "warning")
+        problem = Problem(source, None, f"WeasyPrint: {message}", Severity.WARNING)
         if fetcher.roots:
             root = fetcher.roots[0]
             if stylesheets:
@@ -445,7 +445,7 @@ def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **option
         message = record.getMessage()
         if "refused " in message:
             continue
-        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {message}", "warning"))
+        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {message}", Severity.WARNING))
     return bytes(data)
 
 
@@ -499,7 +499,7 @@ def stylesheet_warnings(path: Path, root: Path) -> list[Problem]:
         message = record.getMessage().splitlines()[0]
         m = _AT.search(message)
         line = int(m[1]) if m else None
-        problems.append(Problem(shown, line, f"WeasyPrint: {_AT.sub('', message)}", "warning"))
+        problems.append(Problem(shown, line, f"WeasyPrint: {_AT.sub('', message)}", Severity.WARNING))
     return problems
 
 

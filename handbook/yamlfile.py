@@ -59,7 +59,7 @@ class YamlDoc:
                 return self.lines[loc[:n]] + self.offset
         return 1 + self.offset
 
-    def problem(self, loc: Loc, message: str, severity: Severity | str = Severity.ERROR) -> Problem:
+    def problem(self, loc: Loc, message: str, severity: Severity = Severity.ERROR) -> Problem:
         return Problem(self.shown, self.line_of(loc), message, severity)
 
 
