@@ -23,7 +23,7 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def check_project(root: Path, *, strict: bool = False) -> CheckResult:
+def check_project(root: Path) -> CheckResult:
     loaded = load_project(root)
     result = CheckResult(problems=list(loaded.problems))
     result.editions += list(loaded.failed)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,29 +35,12 @@ class PicturePlan:
     skip_blank: bool
 
 
-class Target(StrEnum):
-    """What an output's HTML is made for."""
-
-    PRINT = "print"  # WeasyPrint
-    WEB = "web"  # the self-contained page
-
-
-class When(StrEnum):
-    """When a document's job writes an output."""
-
-    ALWAYS = "always"
-    PRINT_SHOP = "print_shop"  # --print-shop, or print: true in the settings
-    BOOKLET = "booklet"  # --booklet
-
-
 @dataclass(frozen=True)
 class Output:
     """One file kind a document writes."""
 
     name: str  # "handbook", "web", "handbook-print-shop", "booklet", "cards"...
-    file: str  # the file's name in the edition's folder
-    target: Target = Target.PRINT
-    when: When = When.ALWAYS
+    file: str  # the file's name in the edition's folder (which of them a build writes is the job's to say)
     pictures: PicturePlan | None = None  # page pictures drawn from this PDF
 
 
@@ -73,9 +55,6 @@ class Document:
     html: str  # "module:function(edition, out_dir) -> {file: html}": its HTML without PDFs (handbook check)
     outputs: tuple[Output, ...]
     web_stylesheets: str | None = None  # the prefix of stylesheets only its web target reads ("web")
-
-    def output(self, name: str) -> Output:
-        return next(o for o in self.outputs if o.name == name)
 
     def load_job(self) -> Any:
         return _load(self.job)()
@@ -143,9 +122,9 @@ register(Document(
     outputs=(
         Output("handbook", "handbook.pdf", pictures=PicturePlan("handbook", LOOK_AHEAD, HANDBOOK_PICTURES,
                                                                   skip_blank=True)),
-        Output("web", "handbook.html", target=Target.WEB),
-        Output("handbook-print-shop", "handbook-print-shop.pdf", when=When.PRINT_SHOP),
-        Output("booklet", "booklet.pdf", when=When.BOOKLET),
+        Output("web", "handbook.html"),
+        Output("handbook-print-shop", "handbook-print-shop.pdf"),  # --print-shop, or print: true
+        Output("booklet", "booklet.pdf"),  # --booklet
     )))
 
 register(Document(

@@ -179,7 +179,7 @@ def open_pdf(path: Path) -> Any:
     return reader
 
 
-def _word_boxes(path: Path, reader: Any) -> list[list[tuple[float, float, float, float, str]]]:
+def _word_boxes(reader: Any) -> list[list[tuple[float, float, float, float, str]]]:
     """Every word's box per page, in PDF points (origin bottom left), even words outside the
     MediaBox: poppler reads a copy whose MediaBox is widened on every side."""
     from pypdf import PdfWriter
@@ -249,7 +249,7 @@ def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
             add(Finding(Verdict.INFO, f"MediaBox {media}; TrimBox {trim or 'not set'}; BleedBox {bleed or 'not set'}",
                         number))
         _fonts(page.get("/Resources"), seen, fonts)
-    for number, (page, words) in enumerate(zip(pages, _word_boxes(path, reader), strict=False), start=1):
+    for number, (page, words) in enumerate(zip(pages, _word_boxes(reader), strict=False), start=1):
         for name, box in (("MediaBox", page.mediabox), ("TrimBox", page.trimbox if "/TrimBox" in page else None)):
             found = _outside(words, box) if box is not None else None
             if found:
