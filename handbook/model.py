@@ -180,6 +180,8 @@ class Edition:
     template_dirs: tuple[Path, ...]  # first match wins: department, then project
     stylesheets: tuple[Path, ...]  # project's, then department's
     texts: tuple[SourceText, ...] = ()  # the settings' text (handbook.yaml, department.yaml), where written
+    # Where each setting is written (("colors", "primary") -> department.yaml:4): the department's over the project's.
+    settings_at: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -163,7 +163,7 @@ HIDDEN_FIELDS: dict[str, tuple[str, ...]] = {
     "DepartmentInfo": ("folder", "raw"),
     "Chapter": ("texts",),  # the text again, with lines: for the glyph check
     "Card": ("texts", "location"),
-    "Edition": ("texts",),
+    "Edition": ("texts", "settings_at"),
 }
 
 

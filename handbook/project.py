@@ -32,7 +32,7 @@ from .content import (
     resolve_links,
     stylesheet_problems,
 )
-from .errors import ConfigError, Problem, display_path
+from .errors import ConfigError, Location, Problem, display_path
 from .model import Card, Chapter, Deck, DepartmentInfo, Edition, SourceText
 from .yamlfile import read_yaml
 
@@ -192,6 +192,7 @@ class Shared:
     templates: Path
     stylesheets: list[Path]
     texts: tuple[SourceText, ...]  # handbook.yaml's text
+    settings_at: dict[tuple[str | int, ...], Location]  # where handbook.yaml's settings are written
 
 
 def load_project(root: Path, *, only: list[str] | None = None, allow_remote: bool = False,
@@ -203,6 +204,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     doc, problems = read_yaml(root / PROJECT_FILE, PROJECT_FILE)
     settings = None
     texts = tuple(doc.texts()) if doc is not None else ()
+    settings_at = doc.locations() if doc is not None else {}
     if doc is not None:
         settings, more = validate(doc, Settings)
         problems += more
@@ -233,7 +235,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
         # same (over stand-in settings), so one run reports the problems of every file at once.
         loaded.failed["organisation-wide"] = [p for p in problems if p.is_error]
         base = Shared(settings or Settings.model_construct(title="-", date=dt.date(2000, 1, 1)), chapters,
-                      cards_settings, extra, root / "templates", project_styles, texts)
+                      cards_settings, extra, root / "templates", project_styles, texts, settings_at)
         for folder in list_departments(root):
             if only is None or folder.name in only:
                 _, more = load_department(folder, rules, base)
@@ -244,7 +246,8 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
 
     project_templates = root / "templates"
     cards_source = display_path(cards_path, root)
-    shared = Shared(settings, chapters, cards_settings, extra, project_templates, project_styles, texts)
+    shared = Shared(settings, chapters, cards_settings, extra, project_templates, project_styles, texts,
+                    settings_at)
     shared_warnings = [p for p in problems if not p.is_error]
     if organisation:
         org_chapters, more = _for_edition(chapters, settings, root)
@@ -253,7 +256,8 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
         loaded.editions.append(Edition(
             slug=None, root=root, settings=settings, department=None, chapters=tuple(org_chapters),
             deck=_deck(cards_settings, extra, org_chapters, [], None, cards_source),
-            template_dirs=(project_templates,), stylesheets=tuple(project_styles), texts=texts))
+            template_dirs=(project_templates,), stylesheets=tuple(project_styles), texts=texts,
+            settings_at=settings_at))
 
     folders = list_departments(root)
     slugs = {f: department_slug(f) for f in folders}
@@ -358,5 +362,6 @@ def load_department(folder: Path, rules: AssetRules, project: Shared) -> tuple[E
         deck=_deck(project.cards_settings, project.cards, chapters, dept_extra, dept_cards,
                    display_path(root / "content" / "cards.yaml", root)),
         template_dirs=((templates,) if templates.is_dir() else ()) + (project.templates,),
-        stylesheets=(*project.stylesheets, *styles), texts=(*project.texts, *doc.texts()))
+        stylesheets=(*project.stylesheets, *styles), texts=(*project.texts, *doc.texts()),
+        settings_at={**project.settings_at, **doc.locations()})
     return edition, problems

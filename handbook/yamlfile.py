@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, Severity
+from .errors import Location, Problem, Severity
 from .model import SourceText
 
 Loc = tuple[str | int, ...]
@@ -58,6 +58,10 @@ class YamlDoc:
             if loc[:n] in self.lines:
                 return self.lines[loc[:n]] + self.offset
         return 1 + self.offset
+
+    def locations(self) -> dict[Loc, Location]:
+        """Where every key and item is written."""
+        return {loc: Location(self.shown, line + self.offset) for loc, line in self.lines.items()}
 
     def problem(self, loc: Loc, message: str, severity: Severity = Severity.ERROR) -> Problem:
         return Problem(self.shown, self.line_of(loc), message, severity)
