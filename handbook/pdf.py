@@ -307,7 +307,7 @@ class Overflow:
     or a card), after layout."""
 
     source: str  # "content/03-x.md" (the data-source of the chapter or card)
-    line: int | None  # the line of the block it belongs to (data-line)
+    line: int | None  # the line of the block it belongs to (data-line), else of its card (data-source-line)
     tag: str  # the element: "table", "img", "pre", "p"...
     excess: float  # mm past the edge
     width: float  # mm, the box's width
@@ -332,6 +332,8 @@ def overflows(rendered: Rendered) -> list[Overflow]:
             if element.get("data-line", "").isdigit():
                 line = int(element.get("data-line"))
                 tag = box.element_tag
+            elif element.get("data-source-line", "").isdigit():  # a card's line in cards.yaml
+                line, tag = int(element.get("data-source-line")), ""
             if element.get("data-card") is not None and hasattr(box, "border_box_x"):
                 bounds = (box.border_box_x(), box.border_box_x() + box.border_width())
         if source is not None and hasattr(box, "border_box_x") and box.width is not None:
@@ -340,7 +342,7 @@ def overflows(rendered: Rendered) -> list[Overflow]:
             excess = max(right - bounds[1], bounds[0] - left)
             key = (source, line)
             if excess > OVERFLOW_TOLERANCE and key not in found:
-                found[key] = Overflow(source, line, tag if line else getattr(box, "element_tag", "") or "",
+                found[key] = Overflow(source, line, tag or getattr(box, "element_tag", "") or "",
                                       excess / PX_PER_MM, box.border_width() / PX_PER_MM,
                                       (bounds[1] - bounds[0]) / PX_PER_MM, page)
         for child in getattr(box, "children", ()):
