@@ -584,18 +584,19 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     return _list_starts(_sanitize(html, base_dir, rules, resolve)), texts, problems
 
 
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_MARKUP = re.compile(r"<!--.*?-->|<[^<>]*>", re.S)
 
 
-def _without_comments(html: str) -> str:
-    """Raw HTML without its comments (nobody reads them), line breaks kept so lines stay right."""
-    return _COMMENT.sub(lambda m: "\n" * m[0].count("\n"), html)
+def _html_text(html: str) -> str:
+    """The text of raw HTML, without its tags and comments (nobody reads them); their line breaks
+    are kept, so lines stay right."""
+    return html_lib.unescape(_MARKUP.sub(lambda m: "\n" * m[0].count("\n"), html))
 
 
 def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list[SourceText]:
     """What a reader of the rendered Markdown sees, with the line each text starts on: every
     paragraph, heading and cell as the typographer left it (curly quotes, entities decoded), image
-    alt text, the addresses printed after external links, code and raw HTML (comments left out).
+    alt text, the addresses printed after external links, code, and the text of raw HTML.
     The glyph check reads these instead of the files."""
     found: list[SourceText] = []
     for tok in tokens:
@@ -610,7 +611,7 @@ def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list
                 elif child.type in ("text", "code_inline", "image"):
                     parts.append(child.content)
                 elif child.type == "html_inline":
-                    parts.append(_without_comments(child.content))
+                    parts.append(_html_text(child.content))
                 elif child.type == "link_open":
                     href = str(child.attrs.get("href", ""))
                     if _SCHEME.match(href) and href.split(":")[0].lower() in ("http", "https", "mailto"):
@@ -618,8 +619,10 @@ def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list
             text = "".join(parts)
         elif tok.type == "fence":
             line, text = line + 1, tok.content  # after the opening ```
-        elif tok.type in ("code_block", "html_block"):
-            text = _without_comments(tok.content)
+        elif tok.type == "code_block":
+            text = tok.content
+        elif tok.type == "html_block":
+            text = _html_text(tok.content)
         else:
             continue
         if text.strip():

@@ -32,10 +32,10 @@ the Chinese faces have Han characters and CJK punctuation; other faces the rest)
 (:class:`handbook.model.SourceText`, kept by the loaders; no content file is read again): the string
 values of handbook.yaml and department.yaml (``Edition.texts``), the chapters (front matter values,
 and the Markdown as a reader sees it: after the typographer, character references decoded, alt
-text, printed link addresses, code and raw HTML without comments; ``Chapter.texts``), the cards of
-the cards.yaml files (``Card.texts``); then the templates' literal text and string literals, the
-strings of the stylesheets' ``content:`` declarations, and the labels and the date format of the
-edition's language. Characters that draw nothing are not checked: controls, format characters
+text, printed link addresses, code, the text of raw HTML without tags and comments;
+``Chapter.texts``), the cards of the cards.yaml files (``Card.texts``); then the templates' literal
+text and string literals, the strings of the stylesheets' ``content:`` declarations, and the labels
+and the date format of the edition's language. Characters that draw nothing are not checked: controls, format characters
 (soft hyphen, zero-width space), spaces and variation selectors.
 
 A font's coverage is fontconfig's ``charset`` of it when fontconfig lists the font (``fc-list``),

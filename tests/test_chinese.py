@@ -339,14 +339,15 @@ def test_the_glyph_check_reads_settings_cards_and_templates(tmp_path: Path) -> N
 def test_the_glyph_check_reads_the_loaded_edition_as_a_reader_sees_it(tmp_path: Path) -> None:
     """The check walks the loaded model, each text with its file and line: the files can be gone by
     then. It sees what Markdown prints (a character reference, alt text, a card's text in a block
-    scalar at its own line) and not what it leaves out (an HTML comment)."""
+    scalar at its own line) and not what it leaves out (an HTML comment, an attribute)."""
     from handbook.glyphs import check_edition
 
     ch = uncovered()
     ref = f"&#x{ord(ch):X};"
     root = make_project(tmp_path / "project", settings=ZH_SETTINGS, spec={"content": {
         "03-third.md": chapter("第三", f"第一行。\n\n第二行{ref}字。\n\n![图{ch}](pic.png)\n\n"
-                                       f"<!-- 注{ch} -->\n\n末行。", summary="摘要。", reminder="提醒。"),
+                                       f"<!-- 注{ch} -->\n\n末行<abbr title=\"{ch}\">。</abbr>", summary="摘要。",
+                               reminder="提醒。"),
         "pic.png": _png(),
         "cards.yaml": f"cards:\n  - front: 正面\n    back: |\n      第一行。\n\n      登记{ch}。\n",
     }})
