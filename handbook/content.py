@@ -596,10 +596,14 @@ def _html_text(html: str) -> str:
 def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list[SourceText]:
     """What a reader of the rendered Markdown sees, with the line each text starts on: every
     paragraph, heading and cell as the typographer left it (curly quotes, entities decoded), image
-    alt text, the addresses printed after external links, code, and the text of raw HTML.
+    alt text, the addresses printed after external links, code, the text of raw HTML, and what the
+    footnotes add (their numbers, the way back).
     The glyph check reads these instead of the files."""
     found: list[SourceText] = []
+    line = 1 + line_offset
     for tok in tokens:
+        if tok.type == "footnote_anchor":  # the way back from a footnote, after its text
+            found.append(SourceText(source, line, "\u21a9\ufe0e"))
         if not tok.map:
             continue
         line = tok.map[0] + 1 + line_offset
@@ -612,6 +616,8 @@ def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list
                     parts.append(child.content)
                 elif child.type == "html_inline":
                     parts.append(_html_text(child.content))
+                elif child.type == "footnote_ref":
+                    parts.append(f"[{child.meta.get('id', 0) + 1}]")
                 elif child.type == "link_open":
                     href = str(child.attrs.get("href", ""))
                     if _SCHEME.match(href) and href.split(":")[0].lower() in ("http", "https", "mailto"):
