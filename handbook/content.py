@@ -596,14 +596,11 @@ def _html_text(html: str) -> str:
 def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list[SourceText]:
     """What a reader of the rendered Markdown sees, with the line each text starts on: every
     paragraph, heading and cell as the typographer left it (curly quotes, entities decoded), image
-    alt text, the addresses printed after external links, code, the text of raw HTML, and what the
-    footnotes add (their numbers, the way back).
+    alt text, the addresses printed after external links, code, the text of raw HTML, and footnote
+    numbers (not the way back from a footnote, "↩", which only the web page shows).
     The glyph check reads these instead of the files."""
     found: list[SourceText] = []
-    line = 1 + line_offset
     for tok in tokens:
-        if tok.type == "footnote_anchor":  # the way back from a footnote, after its text
-            found.append(SourceText(source, line, "\u21a9\ufe0e"))
         if not tok.map:
             continue
         line = tok.map[0] + 1 + line_offset
