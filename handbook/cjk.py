@@ -53,11 +53,9 @@ def _text_boxes(box: Any, boxes: Any) -> list[Any]:
     return []
 
 
-def install() -> bool:
-    """Justify lines holding CJK text between their characters (once per process).
-
-    Returns whether WeasyPrint was patched."""
-    return patching.install_once("CJK justification", RELIES_ON, _patch)
+def install() -> None:
+    """Justify lines holding CJK text between their characters (once per process)."""
+    patching.install_once("CJK justification", RELIES_ON, _patch)
 
 
 def _patch() -> None:

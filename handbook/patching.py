@@ -37,20 +37,19 @@ def signature_problems(relies_on: Mapping[str, tuple[str, ...]]) -> list[str]:
     return problems
 
 
-def install_once(what: str, relies_on: Mapping[str, tuple[str, ...]], patch: Callable[[], None]) -> bool:
+def install_once(what: str, relies_on: Mapping[str, tuple[str, ...]], patch: Callable[[], None]) -> None:
     """Run an adapter's ``patch`` once per process, only when the installed WeasyPrint has every
     function ``relies_on`` names with those parameters; else say why (a test fails on it) and leave
-    WeasyPrint alone. Returns whether the adapter is installed."""
+    WeasyPrint alone."""
     if what in _installed:
-        return True
+        return
     changed = signature_problems(relies_on)
     if changed:  # pragma: no cover - another WeasyPrint; the adapter's test fails on it
         log.warning("%s not installed, WeasyPrint changed: %s", what, "; ".join(changed))
-        return False
+        return
     try:
         patch()
     except ImportError as exc:  # pragma: no cover - another WeasyPrint
         log.warning("%s not installed, WeasyPrint changed: %s", what, exc)
-        return False
+        return
     _installed.add(what)
-    return True

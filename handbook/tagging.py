@@ -81,9 +81,9 @@ def signature_problems() -> list[str]:
     return patching.signature_problems(RELIES_ON)
 
 
-def install() -> bool:
+def install() -> None:
     """Teach WeasyPrint's tagging the roles, artifacts and attributes above (once per process)."""
-    return patching.install_once("PDF tagging", RELIES_ON, _patch)
+    patching.install_once("PDF tagging", RELIES_ON, _patch)
 
 
 def _patch() -> None:
