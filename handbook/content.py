@@ -584,12 +584,12 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     return _list_starts(_sanitize(html, base_dir, rules, resolve)), texts, problems
 
 
-_MARKUP = re.compile(r"<!--.*?-->|<[^<>]*>", re.S)
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^<>]*>", re.S | re.I)
 
 
 def _html_text(html: str) -> str:
-    """The text of raw HTML, without its tags and comments (nobody reads them); their line breaks
-    are kept, so lines stay right."""
+    """The text of raw HTML, without its tags, comments and the scripts and styles the sanitiser
+    removes (nobody reads them); their line breaks are kept, so lines stay right."""
     return html_lib.unescape(_MARKUP.sub(lambda m: "\n" * m[0].count("\n"), html))
 
 
