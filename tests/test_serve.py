@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 
 from handbook.cli import main
 from handbook.newproject import create_project
-from handbook.serve import output_file
+from handbook.liveserver import folder_file
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
                                     reason="needs Debian's chromium at /usr/bin/chromium (`make setup` installs it)")
@@ -243,10 +243,10 @@ def test_output_file_resolves_inside_the_folder_only(tmp_path: Path) -> None:
     (out / "finance" / "handbook.pdf").write_bytes(b"%PDF-")
     (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
     (out / "link.txt").symlink_to(tmp_path / "secret.txt")
-    assert output_file(out.resolve(), "/finance/handbook.pdf") == (out / "finance" / "handbook.pdf").resolve()
-    assert output_file(out.resolve(), "/link.txt") is None
-    assert output_file(out.resolve(), "/finance/%2e%2e/%2e%2e/secret.txt") is None
-    assert output_file(out.resolve(), "/") is None
+    assert folder_file(out.resolve(), "/finance/handbook.pdf") == (out / "finance" / "handbook.pdf").resolve()
+    assert folder_file(out.resolve(), "/link.txt") is None
+    assert folder_file(out.resolve(), "/finance/%2e%2e/%2e%2e/secret.txt") is None
+    assert folder_file(out.resolve(), "/") is None
 
 
 def test_an_unknown_department_is_refused_before_serving(tmp_path: Path) -> None:
@@ -281,7 +281,7 @@ def test_a_failed_pdf_build_is_shown_over_a_current_preview(tmp_path: Path, monk
     assert preview.state["phase"] == "pdf" and b"Gifts and hospitality" in preview.page
     failed = BuildReport(failed={"organisation-wide": [Problem("content/cards.yaml", 9, "card 4 of 4 (back): "
                                                                "the text overflows by 3.2 mm")]})
-    monkeypatch.setattr(serve, "build", lambda root, options: failed)
+    monkeypatch.setattr(serve, "build", lambda root, options, read=None: failed)
     preview.pdfs_wanted.clear()  # as the PDF thread does before it builds
     preview.build_pdfs(preview.generation)
     assert preview.state["phase"] == "failed"
@@ -301,7 +301,7 @@ def test_a_pdf_build_overtaken_by_a_change_does_not_speak_for_it(tmp_path: Path,
     started = preview.generation
     (root / "handbook.yaml").write_text("title: [broken\n", encoding="utf-8")
     assert not preview.refresh()
-    monkeypatch.setattr(serve, "build", lambda root, options: BuildReport())
+    monkeypatch.setattr(serve, "build", lambda root, options, read=None: BuildReport())
     preview.pdfs_wanted.clear()
     preview.build_pdfs(started)
     assert preview.state["phase"] == "failed" and preview.state["stale"] is True
