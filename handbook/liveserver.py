@@ -143,7 +143,7 @@ class LiveServer(ThreadingHTTPServer):
         return f"http://{f'[{name}]' if ':' in name else name}:{port}/"
 
     def start(self) -> None:
-        threading.Thread(target=self.serve_forever, name="live-server", daemon=True).start()
+        threading.Thread(target=self.serve_forever, args=(0.1,), name="live-server", daemon=True).start()
 
     def stop(self) -> None:
         self.state.close()  # ends the event streams
@@ -151,10 +151,11 @@ class LiveServer(ThreadingHTTPServer):
         self.server_close()
 
     def watch(self, root: Path, rebuild: Callable[[list[Path]], object], *, ignore: Sequence[Path] = (),
-              first: Callable[[], object] | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+              first: Callable[[], object] | None = None, debounce_ms: int = DEBOUNCE_MS,
+              stop: threading.Event | None = None) -> None:
         """Call ``first`` (the first build), then ``rebuild`` with the changed paths after every change
         under ``root`` (hidden files and the usual caches aside), until Ctrl+C or SIGTERM, both raised
-        as KeyboardInterrupt."""
+        as KeyboardInterrupt (or ``stop`` is set)."""
         from watchfiles import DefaultFilter
         from watchfiles import watch as watch_files
 
@@ -171,7 +172,7 @@ class LiveServer(ThreadingHTTPServer):
             if first is not None:
                 first()
             for changes in watch_files(root, watch_filter=Visible(ignore_paths=[str(p) for p in ignore]),
-                                       debounce=debounce_ms, step=50):
+                                       debounce=debounce_ms, step=50, stop_event=stop):
                 rebuild([Path(p) for _, p in changes])
         finally:
             if in_main and previous is not None:
