@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import make_project  # noqa: E402
+from run import make_project
 
 CHAPTER = "01-establish-the-core-concept.md"
 
@@ -58,8 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         root = make_project(Path(tmp) / "project", 0, args.long)
-        server = subprocess.Popen([sys.executable, "-m", "handbook.cli", "--project", str(root), "serve", "--port", "0"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command = [sys.executable, "-m", "handbook.cli", "--project", str(root), "serve", "--port", "0"]
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
             assert server.stdout is not None

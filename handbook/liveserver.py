@@ -125,6 +125,7 @@ class LiveServer(ThreadingHTTPServer):
         self.token_header = token_header
         self.pages: dict[str, Callable[[], Page]] = {}
         self.actions: dict[str, Action] = {}
+        self.serving: threading.Thread | None = None
         if ":" in address[0]:
             self.address_family = socket.AF_INET6  # --host ::1
         super().__init__(address, _Handler)
@@ -143,11 +144,13 @@ class LiveServer(ThreadingHTTPServer):
         return f"http://{f'[{name}]' if ':' in name else name}:{port}/"
 
     def start(self) -> None:
-        threading.Thread(target=self.serve_forever, args=(0.1,), name="live-server", daemon=True).start()
+        self.serving = threading.Thread(target=self.serve_forever, args=(0.1,), name="live-server", daemon=True)
+        self.serving.start()
 
     def stop(self) -> None:
         self.state.close()  # ends the event streams
-        self.shutdown()
+        if self.serving is not None:
+            self.shutdown()  # (waits for serve_forever: only when it was started)
         self.server_close()
 
     def watch(self, root: Path, rebuild: Callable[[list[Path]], object], *, ignore: Sequence[Path] = (),

@@ -257,5 +257,5 @@ def test_watch_calls_first_then_rebuild_with_the_changed_files(tmp_path: Path) -
     finally:
         stop.set()
         thread.join(30)
-        server.server_close()
+        server.stop()  # never started: closes without waiting
     assert not thread.is_alive()
