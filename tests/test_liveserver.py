@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -259,3 +260,18 @@ def test_watch_calls_first_then_rebuild_with_the_changed_files(tmp_path: Path) -
         thread.join(30)
         server.stop()  # never started: closes without waiting
     assert not thread.is_alive()
+
+
+def test_the_live_server_knows_nothing_about_handbooks() -> None:
+    """It imports only the standard library and watchfiles: what it serves is its caller's business."""
+    import ast
+
+    import handbook.liveserver
+
+    tree = ast.parse(Path(handbook.liveserver.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 if node.module and node.level == 0}
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level > 0]
+    assert imported - set(sys.stdlib_module_names) == {"watchfiles"}
