@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache, parts
-from .errors import Problem, RenderError
+from .errors import Problem, RenderError, Severity
 from .output import atomic_write
 from .render import stylesheets_for
 
@@ -181,7 +181,7 @@ class _Store:
             return None
         if any(cache.file_digest(Path(p)) != d for p, d in meta["fetched"].items()):
             return None
-        warnings = [Problem(str(p), line if isinstance(line, int) else None, str(m), "warning")
+        warnings = [Problem(str(p), line if isinstance(line, int) else None, str(m), Severity.WARNING)
                     for p, line, m in meta["warnings"]]
         return PartResult(data, int(meta["pages"]), dict(meta["anchors"]), warnings, dict(meta["fetched"]))
 
