@@ -191,27 +191,32 @@ def test_a_chapter_that_grows_moves_the_parts_after_it(books: dict[str, Path]) -
 
 
 def test_the_preview_renders_by_parts_after_its_first_build(fixture_project: Any) -> None:
-    """handbook serve builds with one worker: its first build is one document and keeps the page
-    map; the next renders every part once (one pass: the numbers were right), then only the part of
-    the chapter saved."""
+    """handbook serve's own rebuild (one worker): its first build is one document and keeps the
+    page map; after a save every part is rendered once (one pass: the numbers were right), after
+    the next save only the part of the chapter saved."""
+    from handbook.serve import Preview
+
     root = fixture_project("law-collection")
     out = root / "preview"
+    preview = Preview(root, out, None)
 
-    def preview() -> None:
-        report = build(root, BuildOptions(out=out, departments=(), organisation=True, jobs=1))
-        assert report.ok, report.failed
+    def save() -> None:
+        assert preview.refresh()
+        preview.build_pdfs(preview.generation)
+        assert preview.state["problems"] == [], preview.state["problems"]
 
-    preview()
+    save()
     first = layout(out)
     assert first["one_document"] and first["rendered"] == [] and first["parts"] == 4
     assert not list((out / ".handbook-parts" / "handbook").glob("*.pdf"))
     chapter = root / "content" / "05-temporary-contractors.md"
     for n, (old, new) in enumerate((("People Ops", "People Operations"), ("Onboarding", "On-boarding"))):
         chapter.write_text(chapter.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
-        preview()
+        save()
         done = layout(out)
         edited = next(i + 1 for i, g in enumerate(done["groups"]) if "ch-05-temporary-contractors" in g)
         assert done["rendered"] == ([0, 1, 2, 3] if n == 0 else [edited]) and done["passes"] == 1, done["rendered"]
+    preview.close()
     fresh = root / "fresh"
     assert build(root, BuildOptions(out=fresh, only=("handbook",), parts="off")).ok
     a, b = words(fresh / "handbook.pdf"), words(out / "handbook.pdf")
