@@ -33,7 +33,7 @@ from urllib.parse import unquote
 
 PART_END = "handbook-part-end"
 MIN_CHAPTERS = 12  # fewer chapters: one document
-CHAPTERS_PER_PART = 4  # about; parts are of about equal length
+CHAPTERS_PER_PART = 3  # about; parts are of about equal length
 CHARS_PER_PAGE = 2_200  # a first guess of a page's text before anything was rendered (A5)
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
