@@ -462,4 +462,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()
