@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, make_project
 import pytest
+from conftest import REPO, make_project
 from pypdf import PdfReader
 
 import handbook
