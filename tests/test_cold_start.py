@@ -1,6 +1,7 @@
 """A single build does only what it needs: no process pool for one job, no reading of the settings'
-source for docstrings, the collector's threshold restored afterwards (speed itself is measured in
-benchmarks/, never here)."""
+source for docstrings, the collector's threshold restored afterwards, nothing of a build imported for
+``--help``, no interpreter teardown after the command (speed itself is measured in benchmarks/,
+never here)."""
 
 from __future__ import annotations
 
