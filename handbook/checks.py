@@ -81,7 +81,7 @@ def template_syntax(root: Path) -> list[Problem]:
     """Every template file's syntax errors, even those of an edition that cannot be loaded."""
     import jinja2
 
-    from .content import inside
+    from .assets import inside
     from .errors import display_path
     from .theme import environment
 

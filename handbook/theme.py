@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import re
 import threading
 import time
@@ -31,6 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
 from markupsafe import Markup
 
+from .assets import inside
 from .errors import Problem, TemplateError, TimeLimitExpired, display_path
 from .plain import Function, Items, Record, size_of
 
@@ -73,11 +73,9 @@ class _Loader(jinja2.BaseLoader):
         else:
             source = self.chain.get_source(environment, template)
         filename = source[1]
-        if filename is not None:
-            real = Path(os.path.realpath(filename))
-            if not real.is_relative_to(Path(os.path.realpath(self.root))):
-                raise jinja2.exceptions.SecurityError(
-                    f"template '{template}' points outside the project (a symbolic link?)")
+        if filename is not None and not inside(Path(filename), self.root):
+            raise jinja2.exceptions.SecurityError(
+                f"template '{template}' points outside the project (a symbolic link?)")
         return source
 
     def list_templates(self) -> list[str]:
