@@ -6,8 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import contrast, outputs
-from .builder import time_limit
+from . import contrast, deadline, outputs
 from .errors import HandbookError, Problem, display_path
 from .glyphs import check_edition as glyph_problems
 from .model import Edition
@@ -36,7 +35,7 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
         result.problems += glyph_problems(edition)
         result.problems += contrast_problems(edition)
         try:
-            with time_limit(CHECK_SECONDS, edition.name):
+            with deadline.edition_limit(CHECK_SECONDS, edition.name, f"{CHECK_SECONDS:g} s for `handbook check`"):
                 for document in outputs.REGISTRY.values():
                     document.render_html(edition, out)
         except HandbookError as exc:
