@@ -153,6 +153,12 @@ def locate(url: str, base_dir: Path, rules: AssetRules, *, fetching: bool = Fals
     return _project_file(base_dir / path_part, url, rules)
 
 
+def protocols(allow_remote: bool) -> set[str]:
+    """The schemes WeasyPrint's own fetching may open once :func:`locate` allowed a URL (the
+    package's fonts are served by the fetcher itself)."""
+    return {"file", "data", *(["https"] if allow_remote else [])}
+
+
 def reference_refused(url: str, base_dir: Path, rules: AssetRules) -> str | None:
     """Why a resource another file refers to (a stylesheet, an SVG) would be refused, or None.
 

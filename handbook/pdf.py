@@ -98,8 +98,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
     def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False,
                  max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS,
                  allowed_files: tuple[Path, ...] = ()) -> None:
-        super().__init__(timeout=10, allow_redirects=False,
-                         allowed_protocols={"file", "data", *(["https"] if allow_remote else [])})
+        super().__init__(timeout=10, allow_redirects=False, allowed_protocols=assets.protocols(allow_remote))
         self.roots = tuple(r.resolve() for r in roots)
         self.rules = AssetRules(self.roots[0] if self.roots else Path("/nonexistent"), allow_remote,
                                 max_bytes, max_pixels, tuple(p.resolve() for p in allowed_files))

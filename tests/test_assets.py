@@ -328,3 +328,43 @@ def test_an_svg_cannot_hide_a_reference(tmp_path: Path, name: str) -> None:
     why = svg_refused(svg.encode(), tmp_path / "project", AssetRules(tmp_path / "project"), "x.svg")
     assert why is not None and why.startswith("image x.svg refers to "), why
     assert f"(its line {1 if element is None else 2})" in why
+
+
+# The shapes SVGs from drawing programs and documentation take: gradients and symbols referred to
+# by #id (quoted or not, in attributes, in style= over several lines), a DOCTYPE with a PUBLIC DTD.
+EVERYDAY_SVG = """<?xml version="1.0" standalone="no"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg viewBox="0 0 40 20" width="40mm" height="20mm" version="1.1" xmlns="http://www.w3.org/2000/svg"
+     xmlns:xlink="http://www.w3.org/1999/xlink">
+  <defs>
+    <linearGradient id="warm" gradientTransform="rotate(90)">
+      <stop offset="5%" stop-color="gold"/><stop offset="95%" style="stop-color:rgb(255,0,0);
+stop-opacity:1"/>
+    </linearGradient>
+    <linearGradient id="warm-again" xlink:href="#warm"/>
+    <symbol id="dot"><circle cx="2" cy="2" r="2"/></symbol>
+    <style>.band { fill: url(#warm-again) }</style>
+  </defs>
+  <circle cx="5" cy="5" r="4" fill="url('#warm')"/>
+  <ellipse cx="20" cy="10" rx="8" ry="5" style="fill:url(#warm)"/>
+  <rect class="band" x="30" y="0" width="10" height="20"/>
+  <use href="#dot" x="10" y="14"/>
+  <a xlink:href="#dot"><text x="1" y="19" font-size="3">Everyday</text></a>
+</svg>
+"""
+
+
+def test_an_everyday_svg_is_accepted_and_drawn(tmp_path: Path) -> None:
+    """References within the SVG (#id) are not resources: nothing is refused, and the PDF has it."""
+    from handbook.assets import svg_refused
+    from handbook.builder import BuildOptions, build
+
+    assert svg_refused(EVERYDAY_SVG.encode(), tmp_path, AssetRules(tmp_path), "everyday.svg") is None
+    root = make_project(tmp_path / "project", {"content": {
+        "everyday.svg": EVERYDAY_SVG,
+        "03-pictures.md": chapter("Pictures", "Some text.\n\n![An everyday drawing](everyday.svg)", reminder="R.")}})
+    report = build(root, BuildOptions(only=("handbook",)))
+    assert report.ok, report.failed
+    text = subprocess.run(["pdftotext", str(root / "dist" / "handbook.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Everyday" in text
