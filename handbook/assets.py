@@ -2,8 +2,9 @@
 
 Every place that meets a URL asks :func:`locate` (a chapter's images and links, a department's
 logo, a stylesheet's ``url()``, ``@import`` and ``@font-face``, what an SVG refers to, the web
-page's inlined images, the glyph check's font files) and WeasyPrint's fetcher (:mod:`handbook.pdf`)
-asks it again for every resource it reads. The answer is a :class:`Target` or :class:`Refused`:
+page's inlined images and the preview's stylesheets, the glyph check's font files) and
+WeasyPrint's fetcher (:mod:`handbook.pdf`) asks it again for every resource it reads. The answer
+is a :class:`Target` or :class:`Refused`:
 
 - a file inside the project, with every symbolic link followed (a department's folder is inside
   it); ``../`` out of it, an absolute path and a link out are refused;

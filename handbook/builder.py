@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from .errors import ConfigError, HandbookError, Problem, RenderError
 from .model import Edition
 from .options import BuildOptions, RenderOptions
 from .output import atomic_write
-from .project import department_slug, list_departments, load_project
+from .project import Loaded, department_slug, list_departments, load_project
 from .results import BuildReport, EditionResult, Output
 
 if TYPE_CHECKING:
@@ -138,10 +139,8 @@ def build_edition(edition: Edition, out: Path, options: RenderOptions | BuildOpt
     return result
 
 
-def _plan(root: Path, out: Path, options: BuildOptions
-          ) -> tuple[dict[str | None, dict[str, str]], list[Output], list[Problem]]:
-    """For each edition, the documents to build with their keys, the outputs that are up to date and
-    the warnings of the builds that wrote them."""
+def _slugs(root: Path, options: BuildOptions) -> list[str | None]:
+    """The editions a build asks for (None: the organisation-wide one)."""
     folders = [department_slug(f) for f in list_departments(root)]
     if options.departments is not None:
         unknown = [s for s in options.departments if s not in folders]
@@ -153,6 +152,38 @@ def _plan(root: Path, out: Path, options: BuildOptions
             slugs.insert(0, None)
     else:
         slugs = [None, *folders]
+    return slugs
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The project read once: the keys of its inputs (document -> base key, per edition), then the
+    model loaded from those files.
+
+    The keys are taken first, so a file saved while the project loads makes the next build's keys
+    differ (a key never claims files newer than the model built under it). ``handbook serve``
+    renders its preview from ``loaded`` and builds the PDFs from the same snapshot: one read per save.
+    """
+
+    keys: dict[tuple[str | None, str], str]
+    loaded: Loaded
+
+
+def snapshot(root: Path, options: BuildOptions) -> Snapshot:
+    """Take the keys of the editions ``options`` asks for, then load them."""
+    root = root.resolve()
+    slugs = _slugs(root, options)
+    env = cache.environment_key(options.output_key())
+    keys = {(slug, document): cache.base_key(root, slug, document, env) for slug in slugs for document in options.only}
+    return Snapshot(keys, load_project(root, only=[s for s in slugs if s is not None],
+                                       allow_remote=options.allow_remote, organisation=None in slugs))
+
+
+def _plan(root: Path, out: Path, options: BuildOptions, keys: dict[tuple[str | None, str], str] | None = None
+          ) -> tuple[dict[str | None, dict[str, str]], list[Output], list[Problem]]:
+    """For each edition, the documents to build with their keys (``keys``: those of a snapshot), the
+    outputs that are up to date and the warnings of the builds that wrote them."""
+    slugs = _slugs(root, options)
     env = cache.environment_key(options.output_key())
     todo: dict[str | None, dict[str, str]] = {}
     fresh: list[Output] = []
@@ -161,7 +192,7 @@ def _plan(root: Path, out: Path, options: BuildOptions
         out_dir = edition_out_dir(out, slug)
         state = cache.State.read(out_dir)
         for document in options.only:
-            base = cache.base_key(root, slug, document, env)
+            base = keys[slug, document] if keys is not None else cache.base_key(root, slug, document, env)
             if not options.force and state.up_to_date(document, cache.edition_key(root, base, state.extra(document))):
                 for name in state.outputs(document):
                     path = out_dir / name
@@ -204,12 +235,14 @@ def _die_with_parent(parent: int | None) -> None:
 
 def build(root: Path, options: BuildOptions | None = None,
           report: Callable[[Output], None] = lambda o: None,
-          progress: Progress = lambda done, total, name: None) -> BuildReport:
-    """Build the project at ``root``; one edition's failure never stops the others."""
+          progress: Progress = lambda done, total, name: None, read: Snapshot | None = None) -> BuildReport:
+    """Build the project at ``root``; one edition's failure never stops the others.
+
+    ``read``: the project as already read (:func:`snapshot`, with the same options), not read again."""
     options = options or BuildOptions()
     root = root.resolve()
     out = (options.out or root / "dist").resolve()
-    todo, fresh, replayed = _plan(root, out, options)
+    todo, fresh, replayed = _plan(root, out, options, read.keys if read else None)
     result = BuildReport()
     result.warnings += replayed
     for o in fresh:
@@ -217,8 +250,8 @@ def build(root: Path, options: BuildOptions | None = None,
         report(o)
     if not todo:
         return result
-    loaded = load_project(root, only=[s for s in todo if s is not None], allow_remote=options.allow_remote,
-                          organisation=None in todo)
+    loaded = read.loaded if read else load_project(root, only=[s for s in todo if s is not None],
+                                                   allow_remote=options.allow_remote, organisation=None in todo)
     result.warnings += loaded.warnings
     result.failed.update(loaded.failed)
     if options.strict and loaded.warnings:

@@ -3,6 +3,10 @@
 Print HTML carries ``<base href>`` pointing at the project root (relative to the output folder),
 so the saved ``*.print.html`` resolves its assets exactly as WeasyPrint did. Stylesheets are
 linked, never inlined, so they too go through the project-only fetcher.
+
+The ``preview`` target is that print HTML for a browser (``handbook serve``): templates see
+``target == "print"``, but there is no ``<base>``, its stylesheets and images are inlined as
+``data:`` URLs, and a screen stylesheet draws every part of the book as a sheet of its page size.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from . import __version__, outputs
-from .assets import local_file as local_file  # the asset policy (also imported from here by serve.py)
+from . import __version__, css, outputs
+from .assets import local_file  # the asset policy: what a URL in the project names
 from .config import PAGE_SIZES
 from .model import Edition
 from .plain import to_data
@@ -143,9 +148,24 @@ def _styles_markup(edition: Edition, document: str, target: str, options: PrintO
         if target == "print":
             href = path.resolve().relative_to(root).as_posix()
             parts.append(f'<link rel="stylesheet" href="{escape(href)}">')
+        elif target == "preview":
+            parts.append(f"<style>\n{preview_css(path, root)}\n</style>")
         else:
             parts.append(f"<style>\n{web_css(path.read_text(encoding='utf-8'))}\n</style>")
+    if target == "preview":
+        sheets = (resources.files("handbook") / "static" / "sheets.css").read_text(encoding="utf-8")
+        parts.append(f'<style id="handbook-serve-sheets">\n{sheets}</style>')
     return Markup("\n".join(parts))
+
+
+def preview_css(path: Path, root: Path) -> str:
+    """A stylesheet for the preview: what its ``url()``s name in the project, inlined as ``data:`` URLs."""
+
+    def inline(url: str) -> str | None:
+        found = local_file(url.strip(), path.parent, root)
+        return data_url(found) if found else None
+
+    return css.with_urls(path.read_text(encoding="utf-8", errors="replace"), inline)
 
 
 _PACKAGE_FONT_SRC = re.compile(r"""url\(\s*["']?handbook:[^)]*\)\s*(?:format\([^)]*\)\s*)?,?\s*""", re.I)
@@ -165,7 +185,7 @@ def context(edition: Edition, *, target: str, out_dir: Path, document: str,
         "chapters": edition.chapters,
         "cards": edition.deck,
         "department": edition.department,
-        "target": target,
+        "target": "print" if target == "preview" else target,  # the preview is the print HTML, in a browser
         "labels": labels_for(edition.settings.language),
         "styles": _styles_markup(edition, document, target, options),
         "print_shop": options.print_shop,
@@ -191,9 +211,10 @@ def document_html(edition: Edition, document: str, *, target: str, out_dir: Path
 
 
 def handbook_html(edition: Edition, *, target: str, out_dir: Path, options: PrintOptions = PrintOptions()) -> str:
-    """The handbook: ``target="print"`` for WeasyPrint, ``"web"`` for the self-contained page."""
+    """The handbook: ``target="print"`` for WeasyPrint, ``"web"`` for the self-contained page,
+    ``"preview"`` for ``handbook serve`` (the print HTML standing alone, drawn as sheets)."""
     html = document_html(edition, "handbook", target=target, out_dir=out_dir, options=options)
-    if target == "web":
+    if target in ("web", "preview"):
         html = inline_images(html, edition.root)
     return html
 

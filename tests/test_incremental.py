@@ -186,3 +186,24 @@ def test_progress_is_plain_lines_in_a_log(project: Path) -> None:
     for n in (1, 2, 3):
         assert f"[{n}/3] " in result.output
     assert "12 files written" in result.output
+
+
+def test_a_build_from_an_older_snapshot_is_rebuilt_by_the_next_build(tmp_path: Path) -> None:
+    """``handbook serve`` builds from the project as its preview read it (builder.snapshot): the keys are
+    taken before the files are read, so a file saved after that never lets those outputs pass as current."""
+    from handbook.builder import snapshot
+
+    root = make_project(tmp_path / "p")
+    options = BuildOptions(out=root / "dist", only=("cards",), departments=(), organisation=True)
+    read = snapshot(root, options)
+    chapter_file = root / "content" / "01-first-point.md"
+    chapter_file.write_text(chapter_file.read_text(encoding="utf-8").replace("First reminder.", "Saved later."),
+                            encoding="utf-8")
+    first = build(root, options, read=read)
+    assert first.ok and [o.status for o in first.outputs] == ["written", "written"]
+    assert "First reminder." in pdftotext(root / "dist" / "cards.pdf"), "built from the snapshot"
+    second = build(root, options)
+    assert second.ok and [o.status for o in second.outputs] == ["written", "written"], "not taken as up to date"
+    assert "Saved later." in pdftotext(root / "dist" / "cards.pdf")
+    third = build(root, options, read=snapshot(root, options))
+    assert [o.status for o in third.outputs] == ["up to date", "up to date"]
