@@ -128,9 +128,10 @@ def build_edition(edition: Edition, out: Path, options: RenderOptions | BuildOpt
                 state.record(job.document, cache.edition_key(edition.root, keys[job.document], extra),
                              job_result.files, extra, [*warnings, *job_result.warnings])
     except HandbookError as exc:
-        result.errors = list(exc.problems) or [Problem(edition.name, None, exc.message)]
-        if exc.problems and exc.message:
-            result.errors.append(Problem(edition.name, None, exc.message))
+        message = exc.message.removeprefix(f"{edition.name}: ")  # the problem names the edition
+        result.errors = list(exc.problems) or [Problem(edition.name, None, message)]
+        if exc.problems and message:
+            result.errors.append(Problem(edition.name, None, message))
     finally:
         try:
             state.write()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import Problem
+from .errors import Problem, Severity
 from .output import atomic_write
 
 STATE_FILE = ".handbook-state.json"
@@ -138,7 +138,8 @@ class State:
         for item in self.data.get(document, {}).get("warnings", []):
             if isinstance(item, list) and len(item) == 3:
                 path, line, message = item
-                found.append(Problem(str(path), line if isinstance(line, int) else None, str(message), "warning"))
+                found.append(Problem(str(path), line if isinstance(line, int) else None, str(message),
+                                     Severity.WARNING))
         return found
 
     def record(self, document: str, key: str, outputs: dict[str, bytes | str], extra: list[str],

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import contrast, deadline, outputs
-from .errors import HandbookError, Problem, display_path
+from .errors import HandbookError, Problem, Severity, display_path
 from .glyphs import check_edition as glyph_problems
 from .model import Edition
-from .project import DEPARTMENT_FILE, PROJECT_FILE, load_project
-from .yamlfile import read_yaml
+from .project import PROJECT_FILE, load_project
 
 CHECK_SECONDS = 120.0  # per edition: rendering its HTML, templates included
 
@@ -22,7 +21,7 @@ class CheckResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def check_project(root: Path, *, strict: bool = False) -> CheckResult:
+def check_project(root: Path) -> CheckResult:
     loaded = load_project(root)
     result = CheckResult(problems=list(loaded.problems))
     result.editions += list(loaded.failed)
@@ -41,8 +40,8 @@ def check_project(root: Path, *, strict: bool = False) -> CheckResult:
         except HandbookError as exc:
             result.problems += exc.problems or [Problem(edition.name, None, exc.message)]
     result.problems += css_warnings(sorted(stylesheets), loaded.root)
-    reported = {(p.path, p.line) for p in result.problems}
-    result.problems += [p for p in template_syntax(loaded.root) if (p.path, p.line) not in reported]
+    reported = {p.location for p in result.problems}
+    result.problems += [p for p in template_syntax(loaded.root) if p.location not in reported]
     seen: set[Problem] = set()
     unique = []
     for p in result.problems:
@@ -60,19 +59,14 @@ def contrast_problems(edition: Edition) -> list[Problem]:
     found = contrast.failures(colors)
     if not found:
         return []
-    files = [edition.root / PROJECT_FILE]
-    if edition.slug is not None:
-        files.insert(0, edition.root / "departments" / edition.slug / DEPARTMENT_FILE)
-    docs = [doc for doc in (read_yaml(path, display_path(path, edition.root))[0] for path in files) if doc]
     problems = []
     for failure in found:
-        key = ("colors", failure.key)
-        doc = next((d for d in docs if key in d.lines), None)
-        if doc is not None:
-            problems.append(doc.problem(key, failure.message(colors), "warning"))
+        where = edition.settings_at.get(("colors", failure.key))
+        if where is not None:
+            problems.append(Problem(where.path, where.line, failure.message(colors), Severity.WARNING))
         else:  # the theme's default, not set anywhere: say where to set it
             problems.append(Problem(PROJECT_FILE, None, failure.message(colors)
-                                    + f" (the default; set colors.{failure.key} in {PROJECT_FILE})", "warning"))
+                                    + f" (the default; set colors.{failure.key} in {PROJECT_FILE})", Severity.WARNING))
     return problems
 
 
@@ -81,7 +75,6 @@ def template_syntax(root: Path) -> list[Problem]:
     import jinja2
 
     from .assets import inside
-    from .errors import display_path
     from .theme import environment
 
     problems = []

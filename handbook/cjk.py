@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 CJK = re.compile("[\u2e80-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f"
                  "\uff00-\uffef\U00020000-\U0003ffff]")
 
-_installed = False
-
 # WeasyPrint's functions this patch replaces or calls, with their parameters as it uses them.
 RELIES_ON: dict[str, tuple[str, ...]] = {
     "weasyprint.layout.inline:justify_line": ("context", "line", "extra_width"),
@@ -55,24 +53,16 @@ def _text_boxes(box: Any, boxes: Any) -> list[Any]:
     return []
 
 
-def install() -> bool:
-    """Justify lines holding CJK text between their characters (once per process).
+def install() -> None:
+    """Justify lines holding CJK text between their characters (once per process)."""
+    patching.install_once("CJK justification", RELIES_ON, _patch)
 
-    Returns whether WeasyPrint was patched."""
-    global _installed
-    if _installed:
-        return True
-    try:
-        from weasyprint.formatting_structure import boxes
-        from weasyprint.layout import inline
-        from weasyprint.text.line_break import create_layout
-    except ImportError:  # pragma: no cover - another WeasyPrint
-        log.debug("CJK justification not installed: WeasyPrint's inline layout has moved")
-        return False
-    changed = signature_problems()
-    if changed:  # pragma: no cover - another WeasyPrint; tests/test_chinese.py fails on it
-        log.warning("CJK justification not installed, WeasyPrint changed: %s", "; ".join(changed))
-        return False
+
+def _patch() -> None:
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import inline
+    from weasyprint.text.line_break import create_layout
+
     original = inline.justify_line
 
     def spread(context: Any, box: Any, spacing: float, x_advance: float) -> float:
@@ -112,5 +102,3 @@ def install() -> bool:
             original(context, line, extra_width)
 
     inline.justify_line = justify_line
-    _installed = True
-    return True

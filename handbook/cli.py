@@ -191,7 +191,7 @@ def check(obj: Context, strict: bool) -> None:
     """
     from .checks import check_project
 
-    result = check_project(obj.root, strict=strict)
+    result = check_project(obj.root)
     _problem_lines(result.problems)
     errors = [p for p in result.problems if p.is_error or strict]
     if errors:

@@ -27,8 +27,8 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .assets import IMAGE_SUFFIXES, AssetRules, Refused, inside, link_refused, locate, resolve_asset  # the one policy
 from .config import CardsFile, DepartmentCardsFile, FrontMatter, card_size_mm, validate
-from .errors import Problem, display_path
-from .model import Chapter, Link
+from .errors import Problem, Severity, display_path
+from .model import Card, Chapter, Link, SourceText
 from .textfile import read_text
 from .yamlfile import parse_yaml
 
@@ -215,8 +215,8 @@ def _first_heading(tokens: list[Token]) -> int | None:
 
 def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules,
                     line_offset: int = 0, id_prefix: str = "", extras: Extras | None = None
-                    ) -> tuple[str, str, list[Problem]]:
-    """Markdown -> (safe HTML, plain text, problems with file and line).
+                    ) -> tuple[str, list[SourceText], list[Problem]]:
+    """Markdown -> (safe HTML, the text a reader sees with its lines, problems with file and line).
 
     Headings get ids (``id_prefix`` + a Unicode-aware slug, made unique); block elements carry
     ``data-line`` (their line in the file) so that a problem found after layout names its line;
@@ -227,7 +227,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
     problems: list[Problem] = []
-    plain: list[str] = []
+    texts = reader_texts(tokens, source, line_offset)
     resolve = _resolver(base_dir, rules)
     marking = extras is not None  # a chapter: its links to chapters and sections are resolved per edition
     extras = extras if extras is not None else Extras()
@@ -259,7 +259,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
             check_link(html_lib.unescape(next(g for g in m.groups() if g is not None)),
                        line + raw.count("\n", 0, m.start()))
         for at, why in removed_html(raw):
-            problems.append(Problem(source, line + raw.count("\n", 0, at), why, "warning"))
+            problems.append(Problem(source, line + raw.count("\n", 0, at), why, Severity.WARNING))
 
     used_ids: set[str] = set()
     for i, tok in enumerate(tokens):
@@ -290,9 +290,7 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
             check_html(tok.content, _token_line(tok, None, line_offset))
         children = tok.children or []
         for j, child in enumerate(children):
-            if child.type == "text":
-                plain.append(child.content)
-            elif child.type == "image":
+            if child.type == "image":
                 check(str(child.attrs.get("src", "")), _token_line(child, tok, line_offset))
             elif child.type == "link_open":
                 href = str(child.attrs.get("href", ""))
@@ -302,7 +300,6 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
             elif child.type == "html_inline":
                 check_html(child.content, _token_line(child, tok, line_offset))
         if tok.type == "inline":
-            plain.append("\n")
             _join_last_characters(tok)
             for child in children:
                 if child.type in ("text", "code_inline"):
@@ -315,7 +312,56 @@ def render_markdown(text: str, *, source: str, base_dir: Path, rules: AssetRules
     html = md.renderer.render(tokens, md.options, env)
     if id_prefix:  # footnote ids are unique in the whole document, not only in this chapter
         html = _FOOTNOTE_ID.sub(lambda m: f'{m[1]}{id_prefix}{m[2]}"', html)
-    return _list_starts(_sanitize(html, base_dir, rules, resolve)), "".join(plain), problems
+    return _list_starts(_sanitize(html, base_dir, rules, resolve)), texts, problems
+
+
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^<>]*>", re.S | re.I)
+
+
+def _html_text(html: str) -> str:
+    """The text of raw HTML, without its tags, comments and the scripts and styles the sanitiser
+    removes (nobody reads them); their line breaks are kept, so lines stay right."""
+    return html_lib.unescape(_MARKUP.sub(lambda m: "\n" * m[0].count("\n"), html))
+
+
+def reader_texts(tokens: list[Token], source: str, line_offset: int = 0) -> list[SourceText]:
+    """What a reader of the rendered Markdown sees, with the line each text starts on: every
+    paragraph, heading and cell as the typographer left it (curly quotes, entities decoded), image
+    alt text, the addresses printed after external links, code, the text of raw HTML, and footnote
+    numbers (not the way back from a footnote, "↩", which only the web page shows).
+    The glyph check reads these instead of the files."""
+    found: list[SourceText] = []
+    for tok in tokens:
+        if not tok.map:
+            continue
+        line = tok.map[0] + 1 + line_offset
+        if tok.type == "inline":
+            parts: list[str] = []
+            for child in tok.children or ():
+                if child.type in ("softbreak", "hardbreak"):
+                    parts.append("\n")
+                elif child.type in ("text", "code_inline", "image"):
+                    parts.append(child.content)
+                elif child.type == "html_inline":
+                    parts.append(_html_text(child.content))
+                elif child.type == "footnote_ref":
+                    parts.append(f"[{child.meta.get('id', 0) + 1}]")
+                elif child.type == "link_open":
+                    href = str(child.attrs.get("href", ""))
+                    if _SCHEME.match(href) and href.split(":")[0].lower() in ("http", "https", "mailto"):
+                        parts.append(href.removeprefix("mailto:"))
+            text = "".join(parts)
+        elif tok.type == "fence":
+            line, text = line + 1, tok.content  # after the opening ```
+        elif tok.type == "code_block":
+            text = tok.content
+        elif tok.type == "html_block":
+            text = _html_text(tok.content)
+        else:
+            continue
+        if text.strip():
+            found.append(SourceText(source, line, text))
+    return found
 
 
 _OL_START = re.compile(r'<ol start="(\d{1,6})"')
@@ -518,7 +564,7 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
     anchor = chapter_anchor(stem)
     extras = Extras(title_from_heading=fm is not None and not fm.title,
                     drop_heading=fm.title if fm is not None and fm.title else None)
-    html, plain, more = render_markdown(body, source=shown, base_dir=path.parent, rules=rules,
+    html, texts, more = render_markdown(body, source=shown, base_dir=path.parent, rules=rules,
                                         line_offset=body_offset, id_prefix=f"{anchor}--", extras=extras)
     problems += more
     if fm is None:
@@ -542,7 +588,8 @@ def load_chapter(path: Path, rules: AssetRules) -> tuple[Chapter | None, list[Pr
         numbered=fm.numbered,
         html=html,
         source=shown,
-        text=plain,
+        texts=(*(doc.texts() if doc is not None else ()), *texts,
+               *(() if fm.title or extras.title else (SourceText(shown, None, title),))),  # a title from the file name
         anchor=anchor,
         headings=tuple(f"{anchor}--{h}" for h in extras.headings or ()),
         links=tuple(extras.links or ()),
@@ -574,7 +621,7 @@ def resolve_links(chapters: list[Chapter], root: Path) -> tuple[list[Chapter], l
                     if not (root / link.target).exists() and not chapter_name(name):
                         what = "no such file"
                     problems.append(Problem(ch.source, link.line, f"link {link.href!r}: {what}; the text is "
-                                                                  "printed without the link", "warning"))
+                                                                  "printed without the link", Severity.WARNING))
                     resolved.append(None)
                     continue
                 target = found
@@ -587,7 +634,7 @@ def resolve_links(chapters: list[Chapter], root: Path) -> tuple[list[Chapter], l
             if hit is None:
                 problems.append(Problem(ch.source, link.line, f"link {link.href!r}: no section "
                                                               f"'{link.fragment}' in {target.source}; the text is "
-                                                              "printed without the link", "warning"))
+                                                              "printed without the link", Severity.WARNING))
             resolved.append(f"#{hit}" if hit else None)
 
         def repl(m: re.Match[str], resolved: list[str | None] = resolved) -> str:
@@ -615,9 +662,8 @@ def card_does_not_fit(size: str, sheet: str) -> str | None:
 
 def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type[DepartmentCardsFile],
                     base: CardsFile | None = None
-                    ) -> tuple[CardsFile | DepartmentCardsFile | None, list[tuple[str, str, str, int]],
-                               list[Problem]]:
-    """Read a cards.yaml: the settings, the extra cards as (front HTML, back HTML, path, line).
+                    ) -> tuple[CardsFile | DepartmentCardsFile | None, list[Card], list[Problem]]:
+    """Read a cards.yaml: the settings, and its cards (each with its line and its text's lines).
 
     ``base``: the project's deck settings, which a department's cards.yaml changes.
     """
@@ -642,11 +688,13 @@ def load_cards_file(path: Path, rules: AssetRules, model: type[CardsFile] | type
                                     f"size: {why}"))
     cards = []
     for i, spec in enumerate(deck.cards):
-        sides = []
+        sides: list[str] = []
+        texts: list[SourceText] = []
         for side in ("front", "back"):
-            html, _, more = render_markdown(getattr(spec, side), source=shown, base_dir=path.parent,
-                                            rules=rules, line_offset=doc.line_of(("cards", i, side)) - 1)
+            html, more_texts, more = render_markdown(getattr(spec, side), source=shown, base_dir=path.parent,
+                                                     rules=rules, line_offset=doc.value_line(("cards", i, side)) - 1)
             problems += more
             sides.append(html)
-        cards.append((sides[0], sides[1], shown, doc.line_of(("cards", i))))
+            texts += more_texts
+        cards.append(Card(sides[0], sides[1], shown, line=doc.line_of(("cards", i)), texts=tuple(texts)))
     return deck, cards, problems

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SLUG
-from .errors import ConfigError
+from .errors import ConfigError, display_path
 from .model import Edition
 
 NEW_DEPARTMENT = """\
@@ -46,15 +46,15 @@ def overview(edition: Edition) -> Overview:
     dept = edition.department
     folder = dept.folder
     parts: list[str] = []
-    import yaml
-
-    raw = yaml.safe_load((folder / "department.yaml").read_text(encoding="utf-8")) or {}
-    settings = sorted(k for k in raw if k not in ("name", "chapters", "logo"))
+    # What department.yaml sets, as the loader saw it (no second reading of the file).
+    shown = display_path(folder / "department.yaml", edition.root)
+    written = {str(key[0]) for key, where in edition.settings_at.items() if len(key) == 1 and where.path == shown}
+    settings = sorted(written - {"name", "chapters", "logo"})
     if settings:
         parts.append("settings: " + ", ".join(settings))
     if dept.logo:
         parts.append("logo")
-    excluded = raw.get("chapters", {}).get("exclude", []) if isinstance(raw.get("chapters"), dict) else []
+    excluded = dept.raw["chapters"].exclude
     if excluded:
         parts.append(f"excludes {len(excluded)} chapter{'s' if len(excluded) != 1 else ''}")
     own = sorted((folder / "content").glob("*.md")) if (folder / "content").is_dir() else []

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from . import packagefonts
@@ -27,9 +28,18 @@ PYTHON_NEEDED = (3, 11)
 WEASYPRINT_HELP = "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html#installation"
 
 
+class Status(StrEnum):
+    """What a finding means for a build; printed as it is, MISSING in capitals to stand out."""
+
+    OK = "ok"
+    MISSING = "MISSING"
+    WARNING = "warning"
+    OPTIONAL = "optional"
+
+
 @dataclass(frozen=True)
 class Finding:
-    status: str  # "ok" | "MISSING" | "warning" | "optional"
+    status: Status
     what: str
     detail: str
 
@@ -38,7 +48,7 @@ class Finding:
 
     @property
     def blocks_build(self) -> bool:
-        return self.status == "MISSING"
+        return self.status is Status.MISSING
 
 
 def _version(command: list[str], pattern: str = r"(\d+(?:\.\d+)+)") -> str:
@@ -54,9 +64,9 @@ def _version(command: list[str], pattern: str = r"(\d+(?:\.\d+)+)") -> str:
 def python_finding() -> Finding:
     version = ".".join(str(n) for n in sys.version_info[:3])
     if sys.version_info[:2] < PYTHON_NEEDED:
-        return Finding("MISSING", "Python", f"{version}; the handbook needs {'.'.join(map(str, PYTHON_NEEDED))} "
+        return Finding(Status.MISSING, "Python", f"{version}; the handbook needs {'.'.join(map(str, PYTHON_NEEDED))} "
                                             "or later")
-    return Finding("ok", "Python", f"{version} ({sys.executable})")
+    return Finding(Status.OK, "Python", f"{version} ({sys.executable})")
 
 
 def weasyprint_findings() -> list[Finding]:
@@ -65,14 +75,14 @@ def weasyprint_findings() -> list[Finding]:
 
         found = libraries()
     except (OSError, ImportError) as exc:  # Pango, GObject or HarfBuzz could not be loaded
-        return [Finding("MISSING", "WeasyPrint", f"cannot load its libraries ({exc}); install Pango: "
+        return [Finding(Status.MISSING, "WeasyPrint", f"cannot load its libraries ({exc}); install Pango: "
                                                  f"see README.md, Installing, or {WEASYPRINT_HELP}")]
-    findings = [Finding("ok", "WeasyPrint", found["weasyprint"]),
-                Finding("ok", "Pango", f"{found['pango']} (text layout)")]
+    findings = [Finding(Status.OK, "WeasyPrint", found["weasyprint"]),
+                Finding(Status.OK, "Pango", f"{found['pango']} (text layout)")]
     if found["harfbuzz_subset"] == "yes":
-        findings.append(Finding("ok", "HarfBuzz subsetting", "yes (fonts are subset fast)"))
+        findings.append(Finding(Status.OK, "HarfBuzz subsetting", "yes (fonts are subset fast)"))
     else:
-        findings.append(Finding("warning", "HarfBuzz subsetting",
+        findings.append(Finding(Status.WARNING, "HarfBuzz subsetting",
                                 "no: fonts are subset with fontTools, several times slower "
                                 "(Debian/Ubuntu: apt install libharfbuzz-subset0)"))
     return findings
@@ -81,10 +91,10 @@ def weasyprint_findings() -> list[Finding]:
 def fontconfig_finding() -> Finding:
     fc_list = shutil.which("fc-list")
     if fc_list is None:
-        return Finding("warning", "fontconfig", "fc-list not found: the glyph check cannot run "
+        return Finding(Status.WARNING, "fontconfig", "fc-list not found: the glyph check cannot run "
                                                 "(Debian/Ubuntu: apt install fontconfig)")
     version = _version([fc_list, "--version"])
-    return Finding("ok", "fontconfig", f"{version or 'found'} ({fc_list}; the glyph check lists fonts with it)")
+    return Finding(Status.OK, "fontconfig", f"{version or 'found'} ({fc_list}; the glyph check lists fonts with it)")
 
 
 def _where(font: tuple[Path, int], root: Path) -> str:
@@ -103,17 +113,17 @@ def font_findings(root: Path | None) -> list[Finding]:
     from .project import load_project
 
     if root is None:
-        return [Finding("optional", "fonts", "no project here; run in a project folder (or with --project DIR) "
+        return [Finding(Status.OPTIONAL, "fonts", "no project here; run in a project folder (or with --project DIR) "
                                              "to check the fonts it names")]
     try:
         loaded = load_project(root)
     except HandbookError as exc:
-        return [Finding("warning", "fonts", f"the project cannot be read ({exc.message}); `handbook check` "
+        return [Finding(Status.WARNING, "fonts", f"the project cannot be read ({exc.message}); `handbook check` "
                                             "says more")]
     if glyphs.installed_fonts() is None:
-        return [Finding("warning", "fonts", "fontconfig's fc-list is not installed, so the fonts the project names "
-                                            "cannot be checked")]
-    found: dict[str, tuple[str, str]] = {}  # family -> (status, detail)
+        return [Finding(Status.WARNING, "fonts", "fontconfig's fc-list is not installed, so the fonts the "
+                                                 "project names cannot be checked")]
+    found: dict[str, tuple[Status, str]] = {}  # family -> (status, detail)
     needed: dict[str, list[str]] = {}  # family -> the editions that need it
     characters: dict[str, int] = {}  # edition -> characters that no configured font has
     stacks: list[tuple[str, ...]] = []
@@ -129,15 +139,15 @@ def font_findings(root: Path | None) -> list[Finding]:
                 characters[edition.name] = characters.get(edition.name, 0) + 1
         for family in fonts.families:
             if family in fonts.files:
-                found.setdefault(family, ("ok", _where(fonts.files[family], loaded.root)))
-            elif family not in found or found[family][0] != "ok":
+                found.setdefault(family, (Status.OK, _where(fonts.files[family], loaded.root)))
+            elif family not in found or found[family][0] is not Status.OK:
                 used = next((other for stack in fonts.stacks if family in stack for other in stack
                              if other in fonts.files and glyphs.family_script(other) == glyphs.family_script(family)),
                             None)
                 how = glyphs.where_to_get(family)
                 detail = "not installed" + (f" ({how})" if how else "")
                 detail += f"; not needed: {used} is used" if used else "; not needed by the text"
-                found[family] = ("optional", detail)
+                found[family] = (Status.OPTIONAL, detail)
     findings = []
     for family, (status, detail) in found.items():
         if family in needed:
@@ -145,15 +155,15 @@ def font_findings(root: Path | None) -> list[Finding]:
             detail = (f"not installed, and {', '.join(needed[family])} need{'s' if len(needed[family]) == 1 else ''} "
                       f"it; {how or 'install it'}, or any font of its list in styles/, or put a font file in fonts/ "
                       "with an @font-face rule (`handbook check` names the text)")
-            status = "MISSING"
-        elif status == "optional":
+            status = Status.MISSING
+        elif status is Status.OPTIONAL:
             stands_in = next((other for stack in stacks if family in stack for other in stack if other in needed
                               and glyphs.family_script(other) == glyphs.family_script(family)), None)
             if stands_in:
                 detail = detail.split("; not needed")[0] + f"; would do instead of {stands_in}"
         findings.append(Finding(status, f"font {family}", detail))
     for name, count in characters.items():
-        findings.append(Finding("MISSING", "characters", f"{name}: {count} character{'s' if count != 1 else ''} "
+        findings.append(Finding(Status.MISSING, "characters", f"{name}: {count} character{'s' if count != 1 else ''} "
                                                          "that no configured font has (`handbook check` lists them)"))
     return findings
 
@@ -163,23 +173,23 @@ def tool_findings() -> list[Finding]:
     poppler = [name for name in ("pdftoppm", "pdfimages") if shutil.which(name)]
     if len(poppler) == 2:
         version = _version(["pdftoppm", "-v"])
-        findings.append(Finding("ok", "poppler", f"{version or 'found'} (pdftoppm, pdfimages: "
+        findings.append(Finding(Status.OK, "poppler", f"{version or 'found'} (pdftoppm, pdfimages: "
                                                  "build --png, preflight)"))
     else:
-        findings.append(Finding("optional", "poppler", "pdftoppm/pdfimages not found: build --png and preflight's "
+        findings.append(Finding(Status.OPTIONAL, "poppler", "pdftoppm/pdfimages not found: build --png and preflight's "
                                                        "image check need them (Debian/Ubuntu: apt install "
                                                        "poppler-utils; macOS: brew install poppler)"))
     office = shutil.which("soffice") or shutil.which("libreoffice")
-    findings.append(Finding("ok", "LibreOffice", f"{office} (import .doc and .odt)") if office else
-                    Finding("optional", "LibreOffice", "not found: importing .doc and .odt needs it (Debian/Ubuntu: "
-                                                       "apt install libreoffice-writer-nogui)"))
+    findings.append(Finding(Status.OK, "LibreOffice", f"{office} (import .doc and .odt)") if office else
+                    Finding(Status.OPTIONAL, "LibreOffice", "not found: importing .doc and .odt needs it "
+                                                            "(Debian/Ubuntu: apt install libreoffice-writer-nogui)"))
     browser = next((found for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
                     if (found := shutil.which(name))), None)
     if browser:
         version = _version([browser, "--version"], r"(\d+(?:\.\d+)+)")
-        findings.append(Finding("ok", "Chromium", f"{version or 'found'} ({browser}; the preview tests)"))
+        findings.append(Finding(Status.OK, "Chromium", f"{version or 'found'} ({browser}; the preview tests)"))
     else:
-        findings.append(Finding("optional", "Chromium", "not found: only the preview's tests need it "
+        findings.append(Finding(Status.OPTIONAL, "Chromium", "not found: only the preview's tests need it "
                                                         "(Debian/Ubuntu: apt install chromium)"))
     return findings
 

@@ -39,11 +39,7 @@ class Problem:
     path: str
     line: int | None
     message: str
-    severity: Severity | str = Severity.ERROR  # "warning" as text is made a Severity
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.severity, Severity):  # "warning" given as text
-            object.__setattr__(self, "severity", Severity(self.severity))
+    severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""

@@ -28,13 +28,15 @@ Debian, Windows and macOS alike; a missing family is reported only when the text
 no installed family has, and then the first family of the stack that would have it (by script:
 the Chinese faces have Han characters and CJK punctuation; other faces the rest).
 
-**The text checked** is read from the files it comes from, so every problem has a file and a line:
-the string values of handbook.yaml and department.yaml, the chapters (front matter values and the
-Markdown body, HTML comments left out), the cards.yaml files, the templates' literal text and
-string literals, the strings of the stylesheets' ``content:`` declarations, and the labels and the
-date format of the edition's language. Characters that draw nothing are not checked: controls,
-format characters (soft hyphen, zero-width space), spaces and variation selectors. What Markdown's
-typographer makes (curly quotes, dashes) and numeric character references are not seen.
+**The text checked** is the loaded edition's, each piece with the file and line it is written on
+(:class:`handbook.model.SourceText`, kept by the loaders; no content file is read again): the string
+values of handbook.yaml and department.yaml (``Edition.texts``), the chapters (front matter values,
+and the Markdown as a reader sees it: after the typographer, character references decoded, alt
+text, printed link addresses, code, the text of raw HTML without tags and comments;
+``Chapter.texts``), the cards of the cards.yaml files (``Card.texts``); then the templates' literal
+text and string literals, the strings of the stylesheets' ``content:`` declarations, and the labels
+and the date format of the edition's language. Characters that draw nothing are not checked: controls, format characters
+(soft hyphen, zero-width space), spaces and variation selectors.
 
 A font's coverage is fontconfig's ``charset`` of it when fontconfig lists the font (``fc-list``),
 else its ``cmap`` through fontTools' ``getBestCmap`` (package and project font files), read once
@@ -53,11 +55,10 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import assets, packagefonts
-from .errors import ContentError, Problem, display_path
-from .model import Edition
+from .errors import ContentError, Location, Problem, Severity, display_path
+from .model import Edition, SourceText
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +320,7 @@ class Stylesheets:
     families: list[str] = field(default_factory=list)  # in the order they first appear
     maybe: set[str] = field(default_factory=set)  # named only in custom properties: fonts if installed
     font_faces: dict[str, FontFile] = field(default_factory=dict)  # @font-face family -> font file
-    content: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, text) of content: strings
+    content: list[SourceText] = field(default_factory=list)  # the strings of content: declarations
     stacks: list[tuple[str, ...]] = field(default_factory=list)  # each declaration's families, in order
 
     def add_family(self, name: str, maybe: bool = False) -> str | None:
@@ -383,7 +384,7 @@ def read_stylesheets(paths: Iterable[Path], root: Path, language: str | None = N
             prop, value = decl[1].lower(), decl[2]
             if prop == "content":
                 line = css.count("\n", 0, decl.start(2)) + 1
-                found.content += [(shown, line, text) for text in _strings(value)]
+                found.content += [SourceText(shown, line, text) for text in _strings(value)]
             elif prop == "font-family":
                 names = []
                 for item in value.split(","):
@@ -435,65 +436,7 @@ def configured_fonts(stylesheets: Stylesheets) -> Fonts:
 
 # --- the text of an edition -------------------------------------------------------------------
 
-Text = tuple[str, int | None, str]  # (file as shown, line of the text's first character, text)
-
-
-def _yaml_strings(data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(data, str):
-        yield loc, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _yaml_strings(value, (*loc, str(key)))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _yaml_strings(value, (*loc, i))
-
-
-def _yaml_texts(path: Path, root: Path, text: str | None = None, offset: int = 0) -> Iterator[Text]:
-    """The string values of a YAML file (or of front matter ``text`` starting after ``offset`` lines)."""
-    from .yamlfile import parse_yaml
-
-    shown = display_path(path, root)
-    try:
-        source = path.read_text(encoding="utf-8") if text is None else text
-    except (OSError, UnicodeDecodeError):
-        return
-    doc, _ = parse_yaml(source, path, shown, offset=offset)
-    if doc is None:
-        return
-    lines = source.splitlines()
-    for loc, value in _yaml_strings(doc.data):
-        line = doc.line_of(loc)
-        if "\n" not in value.strip():
-            yield shown, line, value
-            continue
-        # A value written over several lines (a block scalar): each line where it is written.
-        n = line - offset - 1
-        for part in value.split("\n"):
-            if part.strip():
-                at = next((i for i in range(max(n, 0), len(lines)) if part.strip() in lines[i]), None)
-                if at is not None:
-                    n = at
-                yield shown, (at + offset + 1) if at is not None else line, part
-
-
-def _markdown_texts(path: Path, root: Path) -> Iterator[Text]:
-    from .content import split_front_matter
-
-    shown = display_path(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return
-    front, body, offset = split_front_matter(text)
-    if front is not None and offset > 0:
-        yield from _yaml_texts(path, root, front, offset=1)
-    else:
-        offset = 0
-    yield shown, offset + 1, re.sub(r"<!--.*?-->", _blank, body, flags=re.S)
-
-
-def _template_texts(folder: Path, root: Path) -> Iterator[Text]:
+def _template_texts(folder: Path, root: Path) -> Iterator[SourceText]:
     import jinja2
 
     env = jinja2.Environment()
@@ -506,34 +449,28 @@ def _template_texts(folder: Path, root: Path) -> Iterator[Text]:
         shown = display_path(path, root)
         for line, kind, value in tokens:
             if kind in ("data", "string"):
-                yield shown, line, value
+                yield SourceText(shown, line, value)
 
 
-def edition_texts(edition: Edition, stylesheets: Stylesheets) -> Iterator[Text]:
-    """Every text of ``edition`` a reader may see, with the file and line it comes from."""
+def edition_texts(edition: Edition, stylesheets: Stylesheets) -> Iterator[SourceText]:
+    """Every text of ``edition`` a reader may see, with the file and line it comes from: the loaded
+    model's (settings, chapters, cards), the templates' and the stylesheets' ``content:`` strings,
+    the labels and the date."""
     from .render import labels_for
     from .theme import format_date
 
-    root = edition.root
-    yield from _yaml_texts(root / "handbook.yaml", root)
-    if edition.department is not None:
-        folder = edition.department.folder
-        yield from _yaml_texts(folder / "department.yaml", root)
+    yield from edition.texts
     for chapter in edition.chapters:
-        yield from _markdown_texts(root / chapter.source, root)
-    cards = [root / "content" / "cards.yaml"]
-    if edition.department is not None:
-        cards.append(edition.department.folder / "content" / "cards.yaml")
-    for path in cards:
-        if path.is_file():
-            yield from _yaml_texts(path, root)
+        yield from chapter.texts
+    for card in edition.deck.cards:
+        yield from card.texts
     for folder in edition.template_dirs:
-        yield from _template_texts(folder, root)
+        yield from _template_texts(folder, edition.root)
     yield from stylesheets.content
     language = edition.settings.language
     for value in labels_for(language).values():
-        yield f"labels ({language})", None, value
-    yield f"the date ({language})", None, format_date(edition.settings.date, language)
+        yield SourceText(f"labels ({language})", None, value)
+    yield SourceText(f"the date ({language})", None, format_date(edition.settings.date, language))
 
 
 # --- the check -------------------------------------------------------------------------------
@@ -546,18 +483,11 @@ def drawn(ch: str) -> bool:
     return not (0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF)
 
 
-Where = tuple[str, int | None]  # (file as shown, line)
-
-
-def _where(where: Where) -> str:
-    return f"{where[0]}:{where[1]}" if where[1] else where[0]
-
-
-def uncovered_characters(texts: Iterable[Text], fonts: Fonts) -> dict[str, list[Where]]:
+def uncovered_characters(texts: Iterable[SourceText], fonts: Fonts) -> dict[str, list[Location]]:
     """Each character that no configured (installed) font has -> every place it is, in order
     (one entry per line)."""
     covered: dict[str, bool] = {}
-    found: dict[str, list[Where]] = {}
+    found: dict[str, list[Location]] = {}
     for shown, line, text in texts:
         for i, ch in enumerate(text):
             ok = covered.get(ch)
@@ -565,7 +495,7 @@ def uncovered_characters(texts: Iterable[Text], fonts: Fonts) -> dict[str, list[
                 ok = covered[ch] = not drawn(ch) or fonts.covers(ord(ch))
             if ok:
                 continue
-            where = (shown, None if line is None else line + text.count("\n", 0, i))
+            where = Location(shown, None if line is None else line + text.count("\n", 0, i))
             places = found.setdefault(ch, [])
             if where not in places:
                 places.append(where)
@@ -616,25 +546,25 @@ def _install_hint(family: str, fonts: Fonts) -> str:
     return "; ".join(hints)
 
 
-def _family_problem(edition_name: str, family: str, chars: list[str], places: dict[str, list[Where]],
+def _family_problem(edition_name: str, family: str, chars: list[str], places: dict[str, list[Location]],
                     fonts: Fonts) -> Problem:
     files: list[str] = []
     for ch in chars:
         for shown, _ in places[ch]:
             if shown not in files:
                 files.append(shown)
-    first = min((places[ch][0] for ch in chars), key=lambda w: (files.index(w[0]), w[1] or 0))
+    first = min((places[ch][0] for ch in chars), key=lambda w: (files.index(w.path), w.line or 0))
     sample = ", ".join(chars[:5]) + (", ..." if len(chars) > 5 else "")
     shown_files = ", ".join(files[:MAX_FILES_SHOWN]) + (
         f" and {len(files) - MAX_FILES_SHOWN} more" if len(files) > MAX_FILES_SHOWN else "")
     count = f"{len(chars)} character{'s' if len(chars) != 1 else ''}"
     return Problem(edition_name, None,
                    f'the font "{family}" is not installed, and {count} need{"s" if len(chars) == 1 else ""} it '
-                   f"({sample}), first at {_where(first)}, in {len(files)} file{'s' if len(files) != 1 else ''}: "
+                   f"({sample}), first at {first}, in {len(files)} file{'s' if len(files) != 1 else ''}: "
                    f"{shown_files}; {_install_hint(family, fonts)}")
 
 
-def check_texts(texts: Iterable[Text], fonts: Fonts, edition_name: str = "") -> list[Problem]:
+def check_texts(texts: Iterable[SourceText], fonts: Fonts, edition_name: str = "") -> list[Problem]:
     """One problem per missing family the text needs, then one per character that no configured
     font has (installed or not), with every line it is on."""
     places = uncovered_characters(texts, fonts)
@@ -650,9 +580,9 @@ def check_texts(texts: Iterable[Text], fonts: Fonts, edition_name: str = "") -> 
     names = ", ".join(fonts.files) or "none installed"
     suffix = f"; not installed: {', '.join(fonts.missing)}" if fonts.missing else ""
     for ch in alone:
-        (shown, line), *more = places[ch]
-        also = f"; also at {', '.join(_where(w) for w in more)}" if more else ""
-        problems.append(Problem(shown, line, f"the character '{ch}' (U+{ord(ch):04X}) is not in any "
+        first, *more = places[ch]
+        also = f"; also at {', '.join(str(w) for w in more)}" if more else ""
+        problems.append(Problem(first.path, first.line, f"the character '{ch}' (U+{ord(ch):04X}) is not in any "
                                              f"configured font ({names}){suffix}{also}"))
     return problems
 
@@ -664,7 +594,7 @@ def check_edition(edition: Edition) -> list[Problem]:
     fonts = configured_fonts(stylesheets)
     if not fonts.available:
         return [Problem(edition.name, None, "the glyph check did not run: fontconfig's fc-list is not "
-                                            "installed (Debian's fontconfig package)", "warning")]
+                                            "installed (Debian's fontconfig package)", Severity.WARNING)]
     texts = list(edition_texts(edition, stylesheets))
     problems = check_texts(texts, fonts, edition.name)
     characters = [p for p in problems if p.path != edition.name]

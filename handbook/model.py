@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .config import Settings
+from .errors import Location
+
+if TYPE_CHECKING:  # config reads YAML, and the YAML reader makes SourceText
+    from .config import Settings
+
+
+class SourceText(NamedTuple):
+    """Text a reader sees, with where it is written: the glyph check walks these, so a character no
+    font has is named at its file and line without reading any file again."""
+
+    path: str  # the file as the user reads it ("content/03-x.md"), or what the text is ("labels (en)")
+    line: int | None  # the line of its first character (None: not from a line of a file)
+    text: str  # a line break in it is the next line of the file
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.line)
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,7 @@ class Chapter:
     numbered: bool
     html: str  # the body, sanitised; asset URLs relative to the project root
     source: str  # the file as the user reads it
-    text: str = ""  # the plain text of the body, for checks
+    texts: tuple[SourceText, ...] = ()  # what a reader sees (front matter, body), where it is written
     anchor: str = ""  # its id in the documents: "ch-" + the slug of its file name
     headings: tuple[str, ...] = ()  # the ids of its headings, in order
     links: tuple[Link, ...] = ()  # its links to chapters and sections, resolved per edition
@@ -79,6 +95,11 @@ class Chapter:
             from .content import chapter_anchor
 
             object.__setattr__(self, "anchor", chapter_anchor(self.stem))
+
+    @property
+    def text(self) -> str:
+        """All its text, for estimates (the characters a reader sees)."""
+        return "".join(t.text for t in self.texts)
 
     @property
     def number(self) -> str | None:
@@ -107,11 +128,16 @@ class Card:
     title: str = ""
     label: str = ""  # the chapter number as printed
     line: int | None = None  # its line in ``path`` (cards.yaml's cards)
+    texts: tuple[SourceText, ...] = ()  # its own text (cards.yaml's cards), where it is written
 
     @property
     def source(self) -> str:
-        """Where it comes from, as the user reads it: "content/cards.yaml:12" (templates' data-source)."""
-        return f"{self.path}:{self.line}" if self.line else self.path
+        """The file it comes from, as the user reads it (templates' ``data-source``, as a chapter's)."""
+        return self.path
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.line)
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,9 @@ class Edition:
     deck: Deck
     template_dirs: tuple[Path, ...]  # first match wins: department, then project
     stylesheets: tuple[Path, ...]  # project's, then department's
+    texts: tuple[SourceText, ...] = ()  # the settings' text (handbook.yaml, department.yaml), where written
+    # Where each setting is written (("colors", "primary") -> department.yaml:4): the department's over the project's.
+    settings_at: dict[tuple[str | int, ...], Location] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

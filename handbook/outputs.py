@@ -40,9 +40,7 @@ class Output:
     """One file kind a document writes."""
 
     name: str  # "handbook", "web", "handbook-print-shop", "booklet", "cards"...
-    file: str  # the file's name in the edition's folder
-    target: str = "print"  # "print" (WeasyPrint) or "web" (the self-contained page)
-    when: str = "always"  # "always" | "print_shop" (--print-shop or print: true) | "booklet" (--booklet)
+    file: str  # the file's name in the edition's folder (which of them a build writes is the job's to say)
     pictures: PicturePlan | None = None  # page pictures drawn from this PDF
 
 
@@ -57,9 +55,6 @@ class Document:
     html: str  # "module:function(edition, out_dir) -> {file: html}": its HTML without PDFs (handbook check)
     outputs: tuple[Output, ...]
     web_stylesheets: str | None = None  # the prefix of stylesheets only its web target reads ("web")
-
-    def output(self, name: str) -> Output:
-        return next(o for o in self.outputs if o.name == name)
 
     def load_job(self) -> Any:
         return _load(self.job)()
@@ -127,9 +122,9 @@ register(Document(
     outputs=(
         Output("handbook", "handbook.pdf", pictures=PicturePlan("handbook", LOOK_AHEAD, HANDBOOK_PICTURES,
                                                                   skip_blank=True)),
-        Output("web", "handbook.html", target="web"),
-        Output("handbook-print-shop", "handbook-print-shop.pdf", when="print_shop"),
-        Output("booklet", "booklet.pdf", when="booklet"),
+        Output("web", "handbook.html"),
+        Output("handbook-print-shop", "handbook-print-shop.pdf"),  # --print-shop, or print: true
+        Output("booklet", "booklet.pdf"),  # --booklet
     )))
 
 register(Document(

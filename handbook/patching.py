@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+_installed: set[str] = set()  # the adapters installed in this process
 
 
 def signature_problems(relies_on: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -30,3 +35,21 @@ def signature_problems(relies_on: Mapping[str, tuple[str, ...]]) -> list[str]:
         if params != expected:
             problems.append(f"{spec}: parameters {params}, the patch expects {expected}")
     return problems
+
+
+def install_once(what: str, relies_on: Mapping[str, tuple[str, ...]], patch: Callable[[], None]) -> None:
+    """Run an adapter's ``patch`` once per process, only when the installed WeasyPrint has every
+    function ``relies_on`` names with those parameters; else say why (a test fails on it) and leave
+    WeasyPrint alone."""
+    if what in _installed:
+        return
+    changed = signature_problems(relies_on)
+    if changed:  # pragma: no cover - another WeasyPrint; the adapter's test fails on it
+        log.warning("%s not installed, WeasyPrint changed: %s", what, "; ".join(changed))
+        return
+    try:
+        patch()
+    except ImportError as exc:  # pragma: no cover - another WeasyPrint
+        log.warning("%s not installed, WeasyPrint changed: %s", what, exc)
+        return
+    _installed.add(what)

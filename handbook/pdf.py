@@ -27,7 +27,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
 from . import assets, cjk, deadline, tagging
 from .assets import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules
-from .errors import HandbookError, Problem, RenderError, ResourceError
+from .errors import HandbookError, Problem, RenderError, ResourceError, Severity
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def layout(html: str, base_url: str, fetcher: ProjectFetcher, source: str,
         message = record.getMessage().splitlines()[0]
         if "refused " in message:
             continue
-        problem = Problem(source, None, f"WeasyPrint: {message}", "warning")
+        problem = Problem(source, None, f"WeasyPrint: {message}", Severity.WARNING)
         if fetcher.roots:
             root = fetcher.roots[0]
             if stylesheets:
@@ -277,7 +277,7 @@ class Overflow:
     or a card), after layout."""
 
     source: str  # "content/03-x.md" (the data-source of the chapter or card)
-    line: int | None  # the line of the block it belongs to (data-line)
+    line: int | None  # the line of the block it belongs to (data-line), else of its card (data-source-line)
     tag: str  # the element: "table", "img", "pre", "p"...
     excess: float  # mm past the edge
     width: float  # mm, the box's width
@@ -302,6 +302,8 @@ def overflows(rendered: Rendered) -> list[Overflow]:
             if element.get("data-line", "").isdigit():
                 line = int(element.get("data-line"))
                 tag = box.element_tag
+            elif element.get("data-source-line", "").isdigit():  # a card's line in cards.yaml
+                line, tag = int(element.get("data-source-line")), ""
             if element.get("data-card") is not None and hasattr(box, "border_box_x"):
                 bounds = (box.border_box_x(), box.border_box_x() + box.border_width())
         if source is not None and hasattr(box, "border_box_x") and box.width is not None:
@@ -310,7 +312,7 @@ def overflows(rendered: Rendered) -> list[Overflow]:
             excess = max(right - bounds[1], bounds[0] - left)
             key = (source, line)
             if excess > OVERFLOW_TOLERANCE and key not in found:
-                found[key] = Overflow(source, line, tag if line else getattr(box, "element_tag", "") or "",
+                found[key] = Overflow(source, line, tag or getattr(box, "element_tag", "") or "",
                                       excess / PX_PER_MM, box.border_width() / PX_PER_MM,
                                       (bounds[1] - bounds[0]) / PX_PER_MM, page)
         for child in getattr(box, "children", ()):
@@ -415,7 +417,7 @@ def write_pdf(rendered: Rendered, finishers: tuple[Finisher, ...] = (), **option
         message = record.getMessage()
         if "refused " in message:
             continue
-        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {message}", "warning"))
+        rendered.warnings.append(Problem("PDF", None, f"WeasyPrint: {message}", Severity.WARNING))
     return bytes(data)
 
 
@@ -469,7 +471,7 @@ def stylesheet_warnings(path: Path, root: Path) -> list[Problem]:
         message = record.getMessage().splitlines()[0]
         m = _AT.search(message)
         line = int(m[1]) if m else None
-        problems.append(Problem(shown, line, f"WeasyPrint: {_AT.sub('', message)}", "warning"))
+        problems.append(Problem(shown, line, f"WeasyPrint: {_AT.sub('', message)}", Severity.WARNING))
     return problems
 
 

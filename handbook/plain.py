@@ -161,6 +161,9 @@ def _fields_of(obj: Any, hidden: tuple[str, ...]) -> dict[str, Any]:
 # Fields a template never sees (paths of the build machine, the model's own bookkeeping).
 HIDDEN_FIELDS: dict[str, tuple[str, ...]] = {
     "DepartmentInfo": ("folder", "raw"),
+    "Chapter": ("texts",),  # the text again, with lines: for the glyph check
+    "Card": ("texts", "location"),
+    "Edition": ("texts", "settings_at"),
 }
 
 

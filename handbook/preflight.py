@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,17 @@ from .errors import HandbookError
 MM = 72 / 25.4
 
 
+class Verdict(StrEnum):
+    """How bad a preflight finding is: a failure stops the file going to the printer."""
+
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"
+
+
 @dataclass(frozen=True)
 class Finding:
-    severity: str  # "fail" | "warn" | "info"
+    severity: Verdict
     message: str
     page: int | None = None
 
@@ -39,7 +48,7 @@ class PreflightReport:
 
     @property
     def failed(self) -> bool:
-        return any(f.severity == "fail" for f in self.findings)
+        return any(f.severity is Verdict.FAIL for f in self.findings)
 
 
 def _box_mm(box: Any) -> str:
@@ -170,7 +179,7 @@ def open_pdf(path: Path) -> Any:
     return reader
 
 
-def _word_boxes(path: Path, reader: Any) -> list[list[tuple[float, float, float, float, str]]]:
+def _word_boxes(reader: Any) -> list[list[tuple[float, float, float, float, str]]]:
     """Every word's box per page, in PDF points (origin bottom left), even words outside the
     MediaBox: poppler reads a copy whose MediaBox is widened on every side."""
     from pypdf import PdfWriter
@@ -226,7 +235,7 @@ def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
     add = report.findings.append
     reader = open_pdf(path)
     pages = reader.pages
-    add(Finding("info", f"{len(pages)} pages"))
+    add(Finding(Verdict.INFO, f"{len(pages)} pages"))
     seen_boxes: set[tuple[str, str, str]] = set()
     fonts: dict[str, bool] = {}
     seen: set[int] = set()
@@ -237,23 +246,23 @@ def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
         key = (media, trim or "", bleed or "")
         if key not in seen_boxes:
             seen_boxes.add(key)
-            add(Finding("info", f"MediaBox {media}; TrimBox {trim or 'not set'}; BleedBox {bleed or 'not set'}",
+            add(Finding(Verdict.INFO, f"MediaBox {media}; TrimBox {trim or 'not set'}; BleedBox {bleed or 'not set'}",
                         number))
         _fonts(page.get("/Resources"), seen, fonts)
-    for number, (page, words) in enumerate(zip(pages, _word_boxes(path, reader), strict=False), start=1):
+    for number, (page, words) in enumerate(zip(pages, _word_boxes(reader), strict=False), start=1):
         for name, box in (("MediaBox", page.mediabox), ("TrimBox", page.trimbox if "/TrimBox" in page else None)):
             found = _outside(words, box) if box is not None else None
             if found:
                 text, mm = found
-                add(Finding("fail", f"text {text[:40]!r} lies {mm:.1f} mm outside the {name}: it will be cut",
+                add(Finding(Verdict.FAIL, f"text {text[:40]!r} lies {mm:.1f} mm outside the {name}: it will be cut",
                             number))
                 break
     if not any("/TrimBox" in p for p in pages):
-        add(Finding("warn", "no TrimBox: the printer cannot tell the finished size (build with --print)"))
+        add(Finding(Verdict.WARN, "no TrimBox: the printer cannot tell the finished size (build with --print)"))
     for name, embedded in sorted(fonts.items()):
         if not embedded:
-            add(Finding("fail", f"font {name} is not embedded"))
-    add(Finding("info", f"{len(fonts)} fonts, {sum(fonts.values())} embedded"))
+            add(Finding(Verdict.FAIL, f"font {name} is not embedded"))
+    add(Finding(Verdict.INFO, f"{len(fonts)} fonts, {sum(fonts.values())} embedded"))
     pdfx = _is_pdfx(reader)
     if shutil.which("pdfimages"):
         for img in _images(path):
@@ -264,26 +273,26 @@ def preflight(path: Path, min_dpi: float = 300) -> PreflightReport:
             except ValueError:
                 continue
             if dpi < min_dpi:
-                add(Finding("fail", f"image ({img['size']} px) is {dpi:.0f} dpi at its printed size; "
+                add(Finding(Verdict.FAIL, f"image ({img['size']} px) is {dpi:.0f} dpi at its printed size; "
                                     f"{min_dpi:.0f} dpi is needed", int(img["page"])))
             if pdfx and img["color"] == "rgb":
-                add(Finding("fail", "RGB image in a PDF/X file", int(img["page"])))
+                add(Finding(Verdict.FAIL, "RGB image in a PDF/X file", int(img["page"])))
     else:
-        add(Finding("warn", "pdfimages (poppler-utils) is not installed: image resolution not checked"))
+        add(Finding(Verdict.WARN, "pdfimages (poppler-utils) is not installed: image resolution not checked"))
     if pdfx:
         for number, page in enumerate(pages, start=1):
             data = page.get_contents()
             if data is not None and _RGB_OPERATOR.search(data.get_data()):
-                add(Finding("fail", "RGB colour in a PDF/X file (use device-cmyk colours)", number))
+                add(Finding(Verdict.FAIL, "RGB colour in a PDF/X file (use device-cmyk colours)", number))
                 break
     root: Any = reader.trailer["/Root"]
     if "/StructTreeRoot" in root:
         missing: list[str] = []
         _figures_without_alt(root["/StructTreeRoot"], missing)
         for _ in missing:
-            add(Finding("fail", "a figure has no alt text"))
+            add(Finding(Verdict.FAIL, "a figure has no alt text"))
         if not missing:
-            add(Finding("info", "tagged PDF: every figure has alt text"))
+            add(Finding(Verdict.INFO, "tagged PDF: every figure has alt text"))
     else:
-        add(Finding("info", "untagged PDF: alt text not checked (build with --pdf-variant pdf/ua-1)"))
+        add(Finding(Verdict.INFO, "untagged PDF: alt text not checked (build with --pdf-variant pdf/ua-1)"))
     return report

@@ -24,8 +24,8 @@ from .config import (
     validate,
 )
 from .content import chapter_files, load_cards_file, load_chapter, resolve_links
-from .errors import ConfigError, Problem, display_path
-from .model import Card, Chapter, Deck, DepartmentInfo, Edition
+from .errors import ConfigError, Location, Problem, display_path
+from .model import Card, Chapter, Deck, DepartmentInfo, Edition, SourceText
 from .yamlfile import read_yaml
 
 PROJECT_FILE = "handbook.yaml"
@@ -155,9 +155,8 @@ def _ordered(chapters: list[Chapter], own: frozenset[str] = frozenset()) -> tupl
     return [by_order[k] for k in sorted(by_order)], problems
 
 
-def _deck(settings: CardsFile, extra: list[tuple[str, str, str, int]], chapters: list[Chapter],
-          dept_extra: list[tuple[str, str, str, int]], dept_cards: DepartmentCardsFile | None,
-          cards_source: str) -> Deck:
+def _deck(settings: CardsFile, extra: list[Card], chapters: list[Chapter], dept_extra: list[Card],
+          dept_cards: DepartmentCardsFile | None, cards_source: str) -> Deck:
     cards: list[Card] = []
     if settings.from_chapters:
         cards.append(Card("", "", cards_source, kind="title"))
@@ -165,14 +164,27 @@ def _deck(settings: CardsFile, extra: list[tuple[str, str, str, int]], chapters:
             if ch.numbered:
                 cards.append(Card("", "", ch.source, kind="chapter", number=ch.number, title=ch.title,
                                   label=ch.label))
-    for front, back, path, line in (*extra, *dept_extra):
-        cards.append(Card(front, back, path, line=line))
+    cards += [*extra, *dept_extra]
     size, sheet, duplex = settings.size, settings.sheet, settings.duplex
     if dept_cards is not None:
         size = dept_cards.size or size
         sheet = dept_cards.sheet or sheet
         duplex = dept_cards.duplex or duplex
     return Deck(card_size_mm(size), sheet, duplex, tuple(cards))
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every edition takes from the project, for a department to build on."""
+
+    settings: Settings
+    chapters: list[Chapter]
+    cards_settings: CardsFile
+    cards: list[Card]  # content/cards.yaml's cards
+    templates: Path
+    stylesheets: list[Path]
+    texts: tuple[SourceText, ...]  # handbook.yaml's text
+    settings_at: dict[tuple[str | int, ...], Location]  # where handbook.yaml's settings are written
 
 
 def load_project(root: Path, *, only: list[str] | None = None, allow_remote: bool = False,
@@ -183,6 +195,8 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     loaded = Loaded(root)
     doc, problems = read_yaml(root / PROJECT_FILE, PROJECT_FILE)
     settings = None
+    texts = tuple(doc.texts()) if doc is not None else ()
+    settings_at = doc.locations() if doc is not None else {}
     if doc is not None:
         settings, more = validate(doc, Settings)
         problems += more
@@ -198,7 +212,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
                                                   "e.g. content/01-introduction.md"))
     cards_path = root / "content" / "cards.yaml"
     cards_settings: Any = CardsFile()
-    extra: list[tuple[str, str, str, int]] = []
+    extra: list[Card] = []
     if cards_path.is_file():
         deck_file, extra, more = load_cards_file(cards_path, rules, CardsFile)
         problems += more
@@ -212,11 +226,11 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
         # The project itself is broken: no edition can be built. Its departments are read all the
         # same (over stand-in settings), so one run reports the problems of every file at once.
         loaded.failed["organisation-wide"] = [p for p in problems if p.is_error]
-        base = settings or Settings.model_construct(title="-", date=dt.date(2000, 1, 1))
+        base = Shared(settings or Settings.model_construct(title="-", date=dt.date(2000, 1, 1)), chapters,
+                      cards_settings, extra, root / "templates", project_styles, texts, settings_at)
         for folder in list_departments(root):
             if only is None or folder.name in only:
-                _, more = load_department(folder, rules, base, chapters, cards_settings, extra,
-                                          root / "templates", project_styles)
+                _, more = load_department(folder, rules, base)
                 loaded.problems += more
                 if any(p.is_error for p in more):
                     loaded.failed[folder.name] = [p for p in more if p.is_error]
@@ -224,6 +238,8 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
 
     project_templates = root / "templates"
     cards_source = display_path(cards_path, root)
+    shared = Shared(settings, chapters, cards_settings, extra, project_templates, project_styles, texts,
+                    settings_at)
     shared_warnings = [p for p in problems if not p.is_error]
     if organisation:
         org_chapters, more = _for_edition(chapters, settings, root)
@@ -232,7 +248,8 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
         loaded.editions.append(Edition(
             slug=None, root=root, settings=settings, department=None, chapters=tuple(org_chapters),
             deck=_deck(cards_settings, extra, org_chapters, [], None, cards_source),
-            template_dirs=(project_templates,), stylesheets=tuple(project_styles)))
+            template_dirs=(project_templates,), stylesheets=tuple(project_styles), texts=texts,
+            settings_at=settings_at))
 
     folders = list_departments(root)
     slugs = {f: department_slug(f) for f in folders}
@@ -253,8 +270,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
             loaded.problems += loaded.failed[folder.name]
             continue
         seen[slug] = folder
-        edition, problems = load_department(folder, rules, settings, chapters, cards_settings, extra,
-                                            project_templates, project_styles)
+        edition, problems = load_department(folder, rules, shared)
         loaded.problems += problems
         if edition is None:
             loaded.failed[slug] = [p for p in problems if p.is_error]
@@ -264,10 +280,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     return loaded
 
 
-def load_department(folder: Path, rules: AssetRules, base: Settings, project_chapters: list[Chapter],
-                    cards_settings: CardsFile, extra: list[tuple[str, str, str, int]],
-                    project_templates: Path, project_styles: list[Path]
-                    ) -> tuple[Edition | None, list[Problem]]:
+def load_department(folder: Path, rules: AssetRules, project: Shared) -> tuple[Edition | None, list[Problem]]:
     """One department's edition: its settings over the project's, its chapters and cards."""
     root = rules.root
     slug = department_slug(folder)
@@ -298,7 +311,7 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
         logo_url, why = resolve_asset(dept.logo, folder, rules)
         if why:
             problems.append(doc.problem(("logo",), f"logo: {why}"))
-    known = {ch.stem for ch in project_chapters}
+    known = {ch.stem for ch in project.chapters}
     for i, stem in enumerate(dept.chapters.exclude):
         if stem not in known:
             import difflib
@@ -310,15 +323,15 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
     own, more = _chapters(folder / "content", rules)
     problems += more
     own_stems = {ch.stem for ch in own}
-    chapters = [ch for ch in project_chapters
+    chapters = [ch for ch in project.chapters
                 if ch.stem not in dept.chapters.exclude and ch.stem not in own_stems]
     chapters, more = _ordered([*chapters, *own], frozenset(ch.source for ch in own))
     problems += more
     dept_cards = None
-    dept_extra: list[tuple[str, str, str, int]] = []
+    dept_extra: list[Card] = []
     cards_path = folder / "content" / "cards.yaml"
     if cards_path.is_file():
-        dc, dept_extra, more = load_cards_file(cards_path, rules, DepartmentCardsFile, cards_settings)
+        dc, dept_extra, more = load_cards_file(cards_path, rules, DepartmentCardsFile, project.cards_settings)
         problems += more
         dept_cards = dc if isinstance(dc, DepartmentCardsFile) else None
     styles, more = _styles(folder / "styles", rules)
@@ -328,7 +341,7 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
     if any(p.is_error for p in problems):
         return None, problems
 
-    settings = merged_settings(base, dept)
+    settings = merged_settings(project.settings, dept)
     chapters, more = _for_edition(chapters, settings, root)
     problems += more
     raw = {k: v for k, v in (doc.data or {}).items() if k not in Settings.model_fields}
@@ -338,8 +351,9 @@ def load_department(folder: Path, rules: AssetRules, base: Settings, project_cha
         raw={k: v for k, v in raw.items() if k not in DEPARTMENT_ONLY} | {"chapters": dept.chapters})
     edition = Edition(
         slug=slug, root=root, settings=settings, department=info, chapters=tuple(chapters),
-        deck=_deck(cards_settings, extra, chapters, dept_extra, dept_cards,
+        deck=_deck(project.cards_settings, project.cards, chapters, dept_extra, dept_cards,
                    display_path(root / "content" / "cards.yaml", root)),
-        template_dirs=((templates,) if templates.is_dir() else ()) + (project_templates,),
-        stylesheets=(*project_styles, *styles))
+        template_dirs=((templates,) if templates.is_dir() else ()) + (project.templates,),
+        stylesheets=(*project.stylesheets, *styles), texts=(*project.texts, *doc.texts()),
+        settings_at={**project.settings_at, **doc.locations()})
     return edition, problems

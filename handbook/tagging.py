@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 ROLES = frozenset({"TOC", "TOCI", "Sect", "Div", "Note", "Lbl", "Reference", "Caption", "BlockQuote",
                    "Index", "Private", "Art", "Part", "P", "Span", "NonStruct"})
-_installed = False
 _NOT_TWICE = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p"})
 _PENDING = "_handbook_artifacts"  # on the pydyf.PDF: {page index: {mcid: artifact type or ""}}
 
@@ -82,23 +81,17 @@ def signature_problems() -> list[str]:
     return patching.signature_problems(RELIES_ON)
 
 
-def install() -> bool:
+def install() -> None:
     """Teach WeasyPrint's tagging the roles, artifacts and attributes above (once per process)."""
-    global _installed
-    if _installed:
-        return True
-    try:
-        import pydyf
-        from weasyprint.formatting_structure import boxes
-        from weasyprint.layout.absolute import AbsolutePlaceholder
-        from weasyprint.pdf import tags
-    except ImportError:  # pragma: no cover - another WeasyPrint
-        log.debug("tagging not installed: WeasyPrint's tagging has moved")
-        return False
-    changed = signature_problems()
-    if changed:  # pragma: no cover - another WeasyPrint; tests/test_conformance.py fails on it
-        log.warning("PDF tagging not extended, WeasyPrint changed: %s", "; ".join(changed))
-        return False
+    patching.install_once("PDF tagging", RELIES_ON, _patch)
+
+
+def _patch() -> None:
+    import pydyf
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+    from weasyprint.pdf import tags
+
     original = tags._build_box_tree
 
     @functools.wraps(original, assigned=())  # __wrapped__: signature_problems() sees the original
@@ -162,8 +155,6 @@ def install() -> bool:
                 real.element_tag = saved
 
     tags._build_box_tree = build
-    _installed = True
-    return True
 
 
 def _pending(pdf: Any, page_number: int) -> dict[int, str]:

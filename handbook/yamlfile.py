@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import Problem, Severity
+from .errors import Location, Problem, Severity
+from .model import SourceText
 
 Loc = tuple[str | int, ...]
 
@@ -23,6 +25,32 @@ class YamlDoc:
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
     offset: int = 0  # lines before the YAML text in its file (front matter)
+    text: str = ""  # the YAML text as read
+    starts: dict[Loc, int] = field(default_factory=dict)  # where each string value's text starts
+
+    def value_line(self, loc: Loc) -> int:
+        """The line where the text of the string value at ``loc`` starts: the line after a ``|`` or
+        ``>`` (a block scalar), else its key's line."""
+        return self.starts[loc] + self.offset if loc in self.starts else self.line_of(loc)
+
+    def texts(self) -> list[SourceText]:
+        """Every string value with the line it is written on; a value written over several lines (a
+        block scalar, a folded string) gives each of its lines at its own line."""
+        lines = self.text.splitlines()
+        found: list[SourceText] = []
+        for loc, value in _strings(self.data):
+            line = self.value_line(loc)
+            if "\n" not in value.strip():
+                found.append(SourceText(self.shown, line, value))
+                continue
+            n = line - self.offset - 1
+            for part in value.split("\n"):
+                if part.strip():
+                    at = next((i for i in range(max(n, 0), len(lines)) if part.strip() in lines[i]), None)
+                    if at is not None:
+                        n = at
+                    found.append(SourceText(self.shown, (at + self.offset + 1) if at is not None else line, part))
+        return found
 
     def line_of(self, loc: Loc) -> int:
         """The line of the deepest known key on ``loc`` (1 when nothing is known)."""
@@ -31,8 +59,23 @@ class YamlDoc:
                 return self.lines[loc[:n]] + self.offset
         return 1 + self.offset
 
-    def problem(self, loc: Loc, message: str, severity: Severity | str = Severity.ERROR) -> Problem:
+    def locations(self) -> dict[Loc, Location]:
+        """Where every key and item is written."""
+        return {loc: Location(self.shown, line + self.offset) for loc, line in self.lines.items()}
+
+    def problem(self, loc: Loc, message: str, severity: Severity = Severity.ERROR) -> Problem:
         return Problem(self.shown, self.line_of(loc), message, severity)
+
+
+def _strings(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, (*loc, str(key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _strings(value, (*loc, i))
 
 
 MAX_NODES = 100_000  # keys and items, aliases included: no "billion laughs" through the walk
@@ -61,10 +104,10 @@ class _TooLarge(Exception):
     pass
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Problem], shown: str,
-          offset: int, seen_nodes: set[int] | None = None, budget: list[int] | None = None) -> None:
-    """Record the line of every key and item. A node reached twice (a YAML alias, or a cycle) is
-    walked once, so the walk is linear in the size of the text."""
+def _walk(node: yaml.Node, loc: Loc, doc: YamlDoc, problems: list[Problem], seen_nodes: set[int] | None = None,
+          budget: list[int] | None = None) -> None:
+    """Record the line of every key and item, and where each string's text starts. A node reached
+    twice (a YAML alias, or a cycle) is walked once, so the walk is linear in the size of the text."""
     seen_nodes = set() if seen_nodes is None else seen_nodes
     budget = [MAX_NODES] if budget is None else budget
     if id(node) in seen_nodes:
@@ -73,21 +116,24 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[Probl
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooLarge
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        # A block scalar's text starts on the line after its indicator ("back: |").
+        doc.starts[loc] = node.start_mark.line + 1 + (node.style in ("|", ">"))
+    elif isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(shown, line + offset,
+                problems.append(Problem(doc.shown, line + doc.offset,
                                         f"'{key}' appears twice; keep one of them"))
             seen.add(key)
-            lines[(*loc, key)] = line
-            _walk(value_node, (*loc, key), lines, problems, shown, offset, seen_nodes, budget)
+            doc.lines[(*loc, key)] = line
+            _walk(value_node, (*loc, key), doc, problems, seen_nodes, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            lines[(*loc, i)] = item.start_mark.line + 1
-            _walk(item, (*loc, i), lines, problems, shown, offset, seen_nodes, budget)
+            doc.lines[(*loc, i)] = item.start_mark.line + 1
+            _walk(item, (*loc, i), doc, problems, seen_nodes, budget)
 
 
 def _unprintable(exc: yaml.reader.ReaderError, text: str, shown: str, offset: int) -> Problem:
@@ -166,10 +212,10 @@ def parse_yaml(text: str, path: Path, shown: str, offset: int = 0) -> tuple[Yaml
         return None, [Problem(shown, 1 + offset, "YAML nested too deeply")]
     finally:
         loader.dispose()
-    doc = YamlDoc(path, shown, data, {}, offset)
+    doc = YamlDoc(path, shown, data, {}, offset, text)
     if node is not None:
         try:
-            _walk(node, (), doc.lines, problems, shown, offset)
+            _walk(node, (), doc, problems)
         except (_TooLarge, RecursionError):
             return None, [Problem(shown, 1 + offset, f"YAML too large or nested too deeply (more than "
                                                      f"{MAX_NODES} keys and items)")]

@@ -893,6 +893,20 @@ def test_an_overflowing_chapter_card_names_its_chapter_file(tmp_path: Path) -> N
                for m in messages), messages
 
 
+def test_a_line_too_wide_for_its_card_is_named_by_file_and_line(tmp_path: Path) -> None:
+    """The card's place is a (file, line) location, never "cards.yaml:4" as a file name; what runs
+    off is said by its element (a code block), and the edition is named once."""
+    code = " ".join(["wordy"] * 30)  # a code block keeps its line: no break opportunity
+    root = cards_project(tmp_path / "project", f"cards:\n  - front: Short\n    back: |\n      Text.\n\n"
+                                                f"          {code}\n", 0)
+    report = build(root, BuildOptions(out=root / "dist", only=("cards",)))
+    assert not report.ok
+    problem, summary = report.failed["organisation-wide"]
+    assert problem.location == ("content/cards.yaml", 2), str(problem)
+    assert str(problem).startswith("content/cards.yaml:2: a code block runs "), str(problem)
+    assert str(summary) == "organisation-wide: content runs off the page in cards.pdf"
+
+
 # --------------------------------------------------------------------------------------------
 # --save-html
 # --------------------------------------------------------------------------------------------

@@ -335,6 +335,41 @@ def test_the_glyph_check_reads_settings_cards_and_templates(tmp_path: Path) -> N
     assert line.endswith(f"; also at content/cards.yaml:5, templates/partials/back_cover.html.j2:{lines}"), line
 
 
+
+def test_the_glyph_check_reads_the_loaded_edition_as_a_reader_sees_it(tmp_path: Path) -> None:
+    """The check walks the loaded model, each text with its file and line: the files can be gone by
+    then. It sees what Markdown prints (a character reference, alt text, a card's text in a block
+    scalar at its own line) and not what it leaves out (an HTML comment, an attribute)."""
+    from handbook.glyphs import check_edition
+
+    ch = uncovered()
+    ref = f"&#x{ord(ch):X};"
+    root = make_project(tmp_path / "project", settings=ZH_SETTINGS, spec={"content": {
+        "03-third.md": chapter("第三", f"第一行。\n\n第二行{ref}字。\n\n![图{ch}](pic.png)\n\n"
+                                       f"<!-- 注{ch} -->\n\n末行<abbr title=\"{ch}\">。</abbr>", summary="摘要。",
+                               reminder="提醒。"),
+        "pic.png": _png(),
+        "cards.yaml": f"cards:\n  - front: 正面\n    back: |\n      第一行。\n\n      登记{ch}。\n",
+    }})
+    loaded = load_project(root)
+    assert not [p for p in loaded.problems if p.is_error], loaded.problems
+    edition = loaded.editions[0]
+    for path in (root / "content").iterdir():
+        path.unlink()  # nothing is read again
+    (problem,) = [p for p in check_edition(edition) if p.message.startswith(f"the character '{ch}'")]
+    assert problem.location == ("content/03-third.md", 9), str(problem)
+    assert problem.message.endswith("; also at content/03-third.md:11, content/cards.yaml:6"), str(problem)
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
 def test_a_font_the_stylesheets_do_not_name_does_not_count(tmp_path: Path) -> None:
     """♔ is in DejaVu Sans, which fontconfig would fall back to; the theme does not name it."""
     if not subprocess.run(["fc-list", ":family=DejaVu Sans:charset=2654"], capture_output=True,

@@ -75,3 +75,15 @@ def test_check_warns_at_the_project_line_for_project_colours(tmp_path: Path) -> 
     assert lines == [line for line in lines if line.startswith(f"handbook.yaml:{line_no}: warning: colors.muted:")]
     assert len(lines) == 1, result.output
     assert "running heads, page numbers" in lines[0]
+
+
+def test_the_line_comes_from_the_loaded_department_whatever_its_slug(tmp_path: Path) -> None:
+    """The setting's place is the one the loader saw: a department folder named 审计 whose edition is
+    called audit (its slug:) is warned about at its own file, not looked up again by the slug."""
+    root = make_project(tmp_path / "p", {"departments": {"审计": {"department.yaml": (
+        "name: Audit Office\nslug: audit\ncolors:\n  primary: \"#1f3a5f\"\n  accent: \"#909090\"\n")}}})
+    result = CliRunner().invoke(main, ["--project", str(root), "check"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "contrast" in line]
+    assert len(lines) == 1 and lines[0].startswith("departments/审计/department.yaml:4: warning: colors.primary:"), \
+        result.output

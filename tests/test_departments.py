@@ -751,3 +751,17 @@ def test_example_procurement_has_12_cards(examples: Path) -> None:
     assert "Bidding" in shop[18] and "Conflicts of interest" in shop[22]
     assert "Hotline 12388 ext. 318" in flat(shop[0])
     assert {t for _, t in card_counts(examples / "cards.pdf")} == {9}  # the project's deck
+
+
+def test_departments_lists_what_each_changes_as_the_loader_read_it() -> None:
+    """`handbook departments` over the repository's project: the settings each department.yaml
+    writes (taken from the loaded edition, not read again), its chapters, cards, templates, styles."""
+    result = CliRunner().invoke(main, ["--project", str(REPO), "departments"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == ("  settings: author, colors, contact, edition, keywords, language, organisation, page_label, "
+                        "subtitle, title; replaces 10 chapters")
+    assert lines[3] == "  settings: colors, contact, subtitle; logo; 1 extra chapter"
+    assert lines[5] == "  settings: colors, contact; cards"
+    assert lines[7] == ("  settings: colors, contact, edition; excludes 1 chapter; templates: handbook.html.j2; "
+                        "styles: handbook-site.css")
