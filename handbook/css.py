@@ -18,6 +18,11 @@ def references(text: str) -> Iterator[tuple[str, int]]:
     yield from _walk(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
 
 
+def value_references(nodes: Iterable[Any]) -> Iterator[str]:
+    """The URLs in a list of component values (a declaration's value, an SVG attribute)."""
+    yield from (url for url, _ in _walk(nodes))
+
+
 def _walk(nodes: Iterable[Any]) -> Iterator[tuple[str, int]]:
     for node in nodes:
         kind = node.type

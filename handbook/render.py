@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 
 from . import __version__, css, outputs
+from .assets import local_file  # the asset policy: what a URL in the project names
 from .config import PAGE_SIZES
 from .model import Edition
 from .plain import to_data
@@ -232,14 +232,6 @@ def data_url(path: Path) -> str:
     """A file as a ``data:`` URL."""
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def local_file(url: str, base: Path, root: Path) -> Path | None:
-    """A relative URL written in ``base`` -> the project file it names (None: not a file inside ``root``)."""
-    if url.startswith(("data:", "#")) or ":" in url.split("/")[0]:
-        return None
-    path = (base / unquote(url.split("?")[0].split("#")[0])).resolve()
-    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
 
 
 def inline_images(html: str, root: Path) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECTS, REPO, ZH_SETTINGS, bare_fontconfig, chapter, make_project, page_texts
 
-from handbook.content import AssetRules, stylesheet_problems
+from handbook.assets import AssetRules, stylesheet_problems
 from handbook.packagefonts import FONTS, package_font
 from handbook.pdf import ProjectFetcher
 
