@@ -168,13 +168,10 @@ def preview_css(path: Path, root: Path) -> str:
     return css.with_urls(path.read_text(encoding="utf-8", errors="replace"), inline)
 
 
-_PACKAGE_FONT_SRC = re.compile(r"""url\(\s*["']?handbook:[^)]*\)\s*(?:format\([^)]*\)\s*)?,?\s*""", re.I)
-
-
 def web_css(text: str) -> str:
     """A stylesheet for the self-contained web page: the fonts that ship with the package
     (``handbook:fonts/...``, for print) are left out of ``src``, so browsers use ``local()`` faces."""
-    return _PACKAGE_FONT_SRC.sub("", text)
+    return css.without_font_sources(text, lambda url: url.lower().startswith("handbook:"))
 
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,
