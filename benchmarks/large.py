@@ -5,7 +5,7 @@ the French and Belgian civil codes (``hypered/iterata-md``) and pages of the Sou
 repeated and varied (each chapter names its number) to make as many chapters as asked, each with a
 table built from its own sections and a cross-reference to another chapter (``see p. N``).
 
-    .venv/bin/python benchmarks/large.py DEST [--chapters 40] [--kind mixed|prose|tables]
+    .venv/bin/python benchmarks/large.py DEST [--chapters 40] [--kind mixed|prose|tables|wide-tables]
 """
 
 from __future__ import annotations
@@ -48,14 +48,20 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[^\W\d_]{4,}", text)
 
 
-def _table(text: str, rows: int, seed: int) -> str:
-    """A table of the chapter's own words: term, count, first use, note."""
+def _table(text: str, rows: int, seed: int, wide: bool = False) -> str:
+    """A table of the chapter's own words: number, term, count, note; ``wide``: six columns (the
+    theme's narrow columns, hyphenated), two more terms."""
     words = _words(text)
-    lines = ["| Nr. | Begriff | Anzahl | Anmerkung |", "|--:|---|--:|---|"]
+    if wide:
+        lines = ["| Nr. | Begriff | Anzahl | Verweis | Gegenbegriff | Anmerkung |", "|--:|---|--:|---|---|---|"]
+    else:
+        lines = ["| Nr. | Begriff | Anzahl | Anmerkung |", "|--:|---|--:|---|"]
     for i in range(rows):
         w = words[(seed * 7 + i * 13) % len(words)]
         note = " ".join(words[(seed + i * 5 + k) % len(words)] for k in range(6))
-        lines.append(f"| {i + 1} | {w} | {text.count(w)} | {note} |")
+        more = (f" {words[(seed * 3 + i * 11) % len(words)]} | {words[(seed * 5 + i * 17) % len(words)]} |"
+                if wide else "")
+        lines.append(f"| {i + 1} | {w} | {text.count(w)} |{more} {note} |")
     return "\n".join(lines)
 
 
@@ -65,8 +71,8 @@ def chapter(n: int, total: int, kind: str, repeat: int) -> str:
     other = (n * 7 + 3) % total
     parts = []
     for r in range(repeat):
-        if kind == "tables":
-            parts.append(f"## Abschnitt {r + 1}\n\n" + _table(body, 24, n + r))
+        if kind in ("tables", "wide-tables"):
+            parts.append(f"## Abschnitt {r + 1}\n\n" + _table(body, 24, n + r, wide=kind == "wide-tables"))
         else:
             parts.append(f"## Abschnitt {r + 1}\n\n{body}")
             if kind == "mixed" and r % 2 == 0:
@@ -95,7 +101,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("dest", type=Path)
     parser.add_argument("--chapters", type=int, default=40)
-    parser.add_argument("--kind", choices=("mixed", "prose", "tables"), default="mixed")
+    parser.add_argument("--kind", choices=("mixed", "prose", "tables", "wide-tables"), default="mixed")
     parser.add_argument("--repeat", type=int, default=2)
     a = parser.parse_args()
     print(make_large(a.dest, a.chapters, a.kind, a.repeat))

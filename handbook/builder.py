@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,9 +21,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, glyphs, outputs
+from . import cache, deadline, glyphs, outputs
 from .config import PAGE_SIZES
-from .errors import ConfigError, HandbookError, Problem, RenderError, TimeLimitExpired
+from .errors import ConfigError, HandbookError, Problem, RenderError
 from .model import Edition
 from .options import BuildOptions, RenderOptions
 from .output import atomic_write
@@ -42,31 +41,6 @@ __all__ = ["BuildOptions", "BuildReport", "EditionResult", "Output", "RenderOpti
 
 def edition_out_dir(out: Path, slug: str | None) -> Path:
     return out if slug is None else out / slug
-
-
-@contextmanager
-def time_limit(seconds: float, what: str) -> Iterator[None]:
-    """Stop runaway work (a template that loops for ever, a huge layout) after ``seconds``.
-
-    Uses a real-time timer signal, so only in the main thread (worker processes included).
-    """
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise TimeLimitExpired(f"{what}: stopped after {seconds:g} s (the limit per edition); "
-                               "a template may loop for ever, or the content is far too long")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except TimeLimitExpired as exc:
-        raise RenderError(exc.message, exc.problems) from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _extra_inputs(edition: Edition, fetched: list[Path]) -> list[str]:
@@ -137,7 +111,7 @@ def build_edition(edition: Edition, out: Path, options: RenderOptions | BuildOpt
         glyphs.require(edition)  # a character no configured font has: named, before WeasyPrint draws a box
         for job in documents.jobs(edition, tuple(keys)):
             start = time.perf_counter()
-            with time_limit(options.max_seconds or edition.settings.limits.seconds, edition.name):
+            with deadline.edition_limit(options.max_seconds or edition.settings.limits.seconds, edition.name):
                 job_result = job.run(edition, out_dir, options)
             if options.strict and job_result.warnings:
                 raise RenderError(f"{edition.name}: warnings are errors (--strict)", job_result.warnings)

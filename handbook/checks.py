@@ -6,8 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import contrast, outputs
-from .builder import time_limit
+from . import contrast, deadline, outputs
 from .errors import HandbookError, Problem, Severity, display_path
 from .glyphs import check_edition as glyph_problems
 from .model import Edition
@@ -35,7 +34,7 @@ def check_project(root: Path) -> CheckResult:
         result.problems += glyph_problems(edition)
         result.problems += contrast_problems(edition)
         try:
-            with time_limit(CHECK_SECONDS, edition.name):
+            with deadline.edition_limit(CHECK_SECONDS, edition.name, f"{CHECK_SECONDS:g} s for `handbook check`"):
                 for document in outputs.REGISTRY.values():
                     document.render_html(edition, out)
         except HandbookError as exc:
@@ -75,7 +74,7 @@ def template_syntax(root: Path) -> list[Problem]:
     """Every template file's syntax errors, even those of an edition that cannot be loaded."""
     import jinja2
 
-    from .content import inside
+    from .assets import inside
     from .theme import environment
 
     problems = []

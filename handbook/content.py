@@ -9,18 +9,14 @@ base of every rendered document.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import html as html_lib
-import io
 import re
-import struct
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import unquote
 
 import nh3
@@ -29,7 +25,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import packagefonts
+from .assets import IMAGE_SUFFIXES, AssetRules, Refused, inside, link_refused, locate, resolve_asset  # the one policy
 from .config import CardsFile, DepartmentCardsFile, FrontMatter, card_size_mm, validate
 from .errors import Problem, Severity, display_path
 from .model import Card, Chapter, Link, SourceText
@@ -40,7 +36,6 @@ from .yamlfile import parse_yaml
 # script ("01-总则", "02-Titles for QA", "0003 Café"); .md, .markdown, .MD alike.
 _CHAPTER_STEM = re.compile(r"^(\d+)([a-zA-Z](?![^\W\d_]))?(.*)\Z", re.S)
 MARKDOWN_SUFFIXES = (".md", ".markdown")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 WORD_SUFFIXES = {".docx", ".doc", ".odt", ".rtf", ".wps", ".pages"}
 CARDS_FILE = "cards.yaml"
 CONTENT_RULES = ("a content/ folder holds chapters (NN-title.md or .markdown, any name after the number), "
@@ -98,7 +93,6 @@ TAG_ATTRIBUTES = {
 _SRC_IN_HTML = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _HREF_IN_HTML = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-LINK_SCHEMES = ("http", "https", "mailto", "tel")
 # Raw HTML that is removed with a warning: it would run, embed, fetch or restyle something.
 REMOVED_TAGS = ("script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "link", "meta",
                 "base", "form", "input", "button", "textarea", "select", "svg", "math", "video", "audio",
@@ -107,269 +101,6 @@ _REMOVED_TAG = re.compile(r"<\s*(" + "|".join(REMOVED_TAGS) + r")\b", re.I)
 _EVENT_ATTR = re.compile(r"""<[a-zA-Z][^>]*?\s(on[a-zA-Z]+)\s*=""")
 _ATTACHMENT = re.compile(r"""\brel\s*=\s*["']?[^"'>]*\battachment\b""", re.I)
 _STYLE_ATTR = re.compile(r"""<[a-zA-Z][^>]*?\sstyle\s*=""", re.I)
-# References an SVG may make to other resources (WeasyPrint would fetch them while drawing it).
-_SVG_REFS = re.compile(r"""(?:\bhref\s*=\s*["']([^"']*)["'])|(?:url\(\s*["']?([^"')]*)["']?\s*\))"""
-                       r"""|(?:@import\s+["']([^"']*)["'])|(?:<!ENTITY[^>]*\bSYSTEM\s+["']([^"']*)["'])""",
-                       re.I)
-
-
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_IMAGE_PIXELS = 40_000_000  # 40 megapixels: ~ A3 at 600 dpi
-
-
-@dataclass(frozen=True)
-class AssetRules:
-    """Where a document may take images from, and how large they may be."""
-
-    root: Path  # the project root: nothing outside it is read
-    allow_remote: bool = False  # https images, only when the user opts in
-    max_image_bytes: int = MAX_IMAGE_BYTES
-    max_image_pixels: int = MAX_IMAGE_PIXELS
-
-
-def inside(path: Path, root: Path) -> bool:
-    """Whether ``path``, with every symlink followed, is inside ``root``."""
-    try:
-        return path.resolve().is_relative_to(root.resolve())
-    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL in the name
-        return False
-
-
-def image_too_large(path: Path, rules: AssetRules) -> str | None:
-    """Why an image file is refused for its size, or None. Reads only the image header."""
-    size = path.stat().st_size
-    if size > rules.max_image_bytes:
-        return (f"image {path.name} is {size / 1024 / 1024:.1f} MB; the limit is "
-                f"{rules.max_image_bytes / 1024 / 1024:.0f} MB (reduce it for print: 300 dpi is enough)")
-    if path.suffix.lower() == ".svg":
-        return svg_refused(path.read_bytes(), path.parent, rules, path.name)
-    with path.open("rb") as f:
-        return image_data_too_large(f, path.name, rules)
-
-
-# Pixel formats WeasyPrint draws (it converts 1, P and I itself); others would be dropped with a warning.
-PRINTABLE_MODES = frozenset({"1", "P", "I", "L", "LA", "RGB", "RGBA", "CMYK"})
-
-
-def _pillow_reason(exc: BaseException) -> str:
-    """Pillow's message without the Python repr of the file it was reading."""
-    text = re.sub(r"<[^<>]*(?:object|name=)[^<>]*>", "the file", str(exc)).strip()
-    return text or type(exc).__name__
-
-
-def image_data_too_large(data: IO[bytes] | bytes, name: str, rules: AssetRules) -> str | None:
-    """Why an image (bytes or an open file) is refused, or None: too many pixels, not an image,
-    damaged or truncated (it is decoded whole, a JPEG at 1/8 scale), or a pixel format that cannot
-    be printed (a 16-bit greyscale PNG)."""
-    from PIL import Image, ImageFile, UnidentifiedImageError
-
-    stream = io.BytesIO(data) if isinstance(data, bytes) else data
-    # WeasyPrint sets LOAD_TRUNCATED_IMAGES when imported (it would draw the missing part grey).
-    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
-    try:
-        with Image.open(stream) as img:
-            w, h = img.size
-            mode = img.mode
-            kind = img.format or "image"
-            if w * h <= rules.max_image_pixels:
-                if kind == "PNG":
-                    img.verify()  # every chunk's checksum, through to the end: finds truncation
-                else:
-                    if kind == "JPEG":
-                        img.draft("RGB", (max(1, w // 8), max(1, h // 8)))
-                    img.load()
-    except UnidentifiedImageError:
-        return f"image {name} is not an image this tool can read (is it really a {Path(name).suffix or 'picture'}?)"
-    except Image.DecompressionBombError:
-        return f"image {name} has far too many pixels; the limit is {rules.max_image_pixels / 1e6:.0f} megapixels"
-    except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
-        return f"image {name} is damaged or truncated ({_pillow_reason(exc)}); export it again"
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
-    if w * h > rules.max_image_pixels:
-        return (f"image {name} is {w} x {h} pixels ({w * h / 1e6:.0f} megapixels); the limit is "
-                f"{rules.max_image_pixels / 1e6:.0f} megapixels (reduce it for print: 300 dpi is enough)")
-    if mode not in PRINTABLE_MODES:
-        return (f"image {name} has pixels in the {mode} format (e.g. 16-bit greyscale), which cannot be "
-                "printed; save it as an 8-bit image")
-    return None
-
-
-_ENTITY = re.compile(r"<!ENTITY\b", re.I)
-_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\n\r\f]?|\\(.)", re.S)
-
-
-def css_unescape(text: str) -> str:
-    """``text`` with CSS escapes (``\\66 ile:`` is ``file:``) decoded, as a CSS parser reads it."""
-
-    def repl(m: re.Match[str]) -> str:
-        if m[1]:
-            code = int(m[1], 16)
-            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
-        return str(m[2])
-
-    return _CSS_ESCAPE.sub(repl, text)
-
-
-def svg_refused(data: bytes, base_dir: Path, rules: AssetRules, name: str) -> str | None:
-    """Why an SVG is refused: entities (external ones read files, PUBLIC ones fetch, nested ones
-    expand to gigabytes; an SVG needs none), not well-formed XML, or a reference to a resource outside the
-    project (or a remote one), CSS escapes decoded."""
-    import xml.etree.ElementTree as ET
-
-    text = data.decode("utf-8", errors="replace")
-    if _ENTITY.search(text):
-        return (f"image {name} declares entities (<!ENTITY ...>): they can read files or expand without end, "
-                "so they are refused; remove them (an SVG needs none)")
-    try:
-        ET.fromstring(data)
-    except ET.ParseError as exc:
-        return f"image {name} is not well-formed SVG ({exc}); export it again"
-    for m in _SVG_REFS.finditer(text):
-        ref = css_unescape(html_lib.unescape(next((g for g in m.groups() if g is not None), ""))).strip()
-        if not ref or ref.startswith("#"):
-            continue
-        why = reference_refused(ref, base_dir, rules)
-        if why:
-            return f"image {name} refers to {ref!r}: {why}"
-    return None
-
-
-def reference_refused(url: str, base_dir: Path, rules: AssetRules) -> str | None:
-    """Why a resource another file refers to (an SVG, a stylesheet) would be refused, or None.
-
-    Like an image in Markdown, but any kind of file: a font, a stylesheet, an image.
-    """
-    url = url.strip()
-    m = _SCHEME.match(url)
-    if m:
-        scheme = m[1].lower()
-        if scheme == "data":
-            return None
-        if scheme == "https" and rules.allow_remote:
-            return None
-        if scheme in ("http", "https"):
-            return "remote resources are not fetched" + ("; build with --allow-remote for https"
-                                                         if scheme == "https" else "")
-        if scheme == packagefonts.SCHEME:
-            return packagefonts.refused(url)
-        return f"{scheme}: URLs are refused; only files inside the project can be used"
-    if url.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", url):
-        return "an absolute path; use a path relative to this file inside the project"
-    path_part = unquote(url.split("#")[0].split("?")[0])  # markdown-it writes "my photo.png" as my%20photo.png
-    if not path_part:
-        return None
-    if not inside(base_dir / path_part, rules.root):
-        return f"points outside the project; only files inside {rules.root.resolve().name}/ can be used"
-    return None
-
-
-def data_url_refused(url: str, rules: AssetRules) -> str | None:
-    """Why a ``data:`` image is refused (too large, not an image, an SVG reaching outside), or None."""
-    header, sep, payload = url.partition(",")
-    if not sep:
-        return "a data: URL without data"
-    mime = header[5:].split(";")[0].strip().lower() or "text/plain"
-    try:
-        if ";base64" in header.lower():
-            raw = base64.b64decode(payload.strip(), validate=False)
-        else:
-            from urllib.parse import unquote_to_bytes
-
-            raw = unquote_to_bytes(payload)
-    except (binascii.Error, ValueError):
-        return "a data: URL whose base64 cannot be decoded"
-    if len(raw) > rules.max_image_bytes:
-        return (f"a data: image of {len(raw) / 1024 / 1024:.1f} MB; the limit is "
-                f"{rules.max_image_bytes / 1024 / 1024:.0f} MB")
-    if not mime.startswith("image/"):
-        return f"a data: URL of type {mime}, not an image"
-    if mime == "image/svg+xml":
-        return svg_refused(raw, rules.root, rules, "(data: URL)")
-    return image_data_too_large(raw, "(data: URL)", rules)
-
-
-def resolve_asset(url: str, base_dir: Path, rules: AssetRules) -> tuple[str | None, str | None]:
-    """Resolve an image URL written in ``base_dir``.
-
-    Returns ``(url for the document, None)`` or ``(None, why it is refused)``. Document URLs are
-    relative to the project root.
-    """
-    url = url.strip()
-    m = _SCHEME.match(url)
-    if m:
-        scheme = m[1].lower()
-        if scheme == "data" and len(scheme) < len(url):
-            why = data_url_refused(url, rules)
-            return (None, why) if why else (url, None)
-        if scheme == "https" and rules.allow_remote:
-            return url, None
-        if scheme in ("http", "https"):
-            return None, (f"remote image {url!r} is not fetched; put the file in the project "
-                          "(or build with --allow-remote for https images)")
-        return None, f"{url!r}: only files inside the project can be used ({scheme}: URLs are refused)"
-    if url.startswith(("/", "\\")) or re.match(r"^[a-zA-Z]:[\\/]", url):
-        return None, f"{url!r} is an absolute path; use a path relative to this file inside the project"
-    path_part = unquote(url.split("#")[0].split("?")[0])
-    root = rules.root.resolve()
-    if not inside(base_dir / path_part, root):
-        return None, f"{url!r} points outside the project; images must be inside {root.name}/"
-    target = (base_dir / path_part).resolve()
-    if not target.is_file():
-        return None, f"image {url!r} not found (looked for {display_path(target, root)})"
-    if target.suffix.lower() not in IMAGE_SUFFIXES:
-        return None, f"{url!r} is not an image (use .png, .jpg, .svg, .gif or .webp)"
-    too_large = image_too_large(target, rules)
-    if too_large:
-        return None, too_large
-    return target.relative_to(root).as_posix(), None
-
-
-def stylesheet_problems(path: Path, rules: AssetRules) -> list[Problem]:
-    """A stylesheet checked before anything is rendered: a file inside the project, UTF-8, and every
-    ``url()`` and ``@import`` it makes to a file inside the project (or a ``data:`` URL)."""
-    shown = display_path(path, rules.root)
-    if not inside(path, rules.root):
-        return [Problem(shown, None, "points outside the project (a symbolic link?); "
-                                     "stylesheets must be files inside the project")]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return [Problem(shown, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]
-    except OSError as exc:
-        return [Problem(shown, None, f"cannot read: {exc.strerror or exc}")]
-    from .css import references
-
-    problems = []
-    for url, line in references(text):
-        url = url.strip()
-        if not url or url.startswith("#"):
-            continue
-        why = reference_refused(url, path.parent, rules)
-        if why:
-            shown_url = url if len(url) <= 80 else url[:77] + "..."
-            problems.append(Problem(shown, line, f"{shown_url!r}: {why}"))
-    return problems
-
-
-def link_refused(url: str, base_dir: Path, rules: AssetRules) -> str | None:
-    """Why a link is refused: a scheme other than http(s), mailto: or tel:, or a file outside the
-    project. Links are never fetched, but a ``file:`` link would point readers at the build machine."""
-    url = url.strip()
-    m = _SCHEME.match(url)
-    if m:
-        scheme = m[1].lower()
-        if scheme in LINK_SCHEMES:
-            return None
-        return f"link {url!r}: only http(s), mailto: and tel: links are kept ({scheme}: links are refused)"
-    if url.startswith("#") or not url:
-        return None
-    if url.startswith(("/", "\\")):
-        return f"link {url!r} is an absolute path; link to a web address or a #section instead"
-    path_part = unquote(url.split("#")[0].split("?")[0])
-    if path_part and not inside(base_dir / path_part, rules.root):
-        return f"link {url!r} points outside the project"
-    return None
 
 
 def internal_link(url: str) -> str | None:
@@ -666,9 +397,11 @@ def _mark_link(token: Token, children: list[Token], index: int, href: str, line:
     path_part = unquote(path_part.split("?")[0])
     target = None
     if path_part:
-        resolved = (base_dir / path_part).resolve()
-        root = rules.root.resolve()
-        target = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path_part
+        try:
+            found = locate(href, base_dir, rules).path
+        except Refused:
+            found = None
+        target = found.relative_to(rules.root.resolve()).as_posix() if found else path_part
     links.append(Link(target, unquote(fragment), line, href))
     token.attrSet("href", f"#@{len(links) - 1}")
     token.attrJoin("class", "internal")

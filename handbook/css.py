@@ -18,6 +18,11 @@ def references(text: str) -> Iterator[tuple[str, int]]:
     yield from _walk(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
 
 
+def value_references(nodes: Iterable[Any]) -> Iterator[str]:
+    """The URLs in a list of component values (a declaration's value, an SVG attribute)."""
+    yield from (url for url, _ in _walk(nodes))
+
+
 def _walk(nodes: Iterable[Any]) -> Iterator[tuple[str, int]]:
     for node in nodes:
         kind = node.type
@@ -71,3 +76,36 @@ def _rewritten(nodes: Iterable[Any], replace: Callable[[str], str | None]) -> It
             yield _CLOSING[kind][1]
         else:
             yield node.serialize()
+
+
+def without_font_sources(text: str, drop: Callable[[str], bool]) -> str:
+    """The stylesheet with every ``@font-face`` ``src`` entry whose ``url()`` ``drop`` matches left out
+    (``url(...) format(...)`` goes with its comma); a ``src`` left empty loses its declaration."""
+    rules = tinycss2.parse_stylesheet(text, skip_comments=False, skip_whitespace=False)
+    return "".join(_font_face(rule, drop) if rule.type == "at-rule" and rule.lower_at_keyword == "font-face"
+                   else rule.serialize() for rule in rules)
+
+
+def _font_face(rule: Any, drop: Callable[[str], bool]) -> str:
+    kept = []
+    for declaration in tinycss2.parse_blocks_contents(rule.content or (), skip_comments=True, skip_whitespace=True):
+        if declaration.type == "declaration" and declaration.lower_name == "src":
+            entries = _split_commas(declaration.value)
+            entries = [entry for entry in entries if not any(drop(url) for url in value_references(entry))]
+            if not entries:
+                continue
+            value = ", ".join(tinycss2.serialize(entry).strip() for entry in entries)
+            kept.append(f"src: {value}{' !important' if declaration.important else ''}")
+        elif declaration.type == "declaration":
+            kept.append(declaration.serialize().strip())
+    return f"@font-face {{ {'; '.join(kept)}; }}" if kept else ""
+
+
+def _split_commas(nodes: Iterable[Any]) -> list[list[Any]]:
+    entries: list[list[Any]] = [[]]
+    for node in nodes:
+        if node.type == "literal" and node.value == ",":
+            entries.append([])
+        else:
+            entries[-1].append(node)
+    return [entry for entry in entries if any(n.type not in ("whitespace", "comment") for n in entry)]

@@ -101,7 +101,7 @@ class TemplateError(HandbookError):
 
 class TimeLimitExpired(BaseException):
     """An edition's time ran out. A BaseException, so that no ``except Exception`` inside WeasyPrint or
-    Jinja swallows it; :func:`handbook.builder.time_limit` turns it into a :class:`RenderError`."""
+    Jinja swallows it; :func:`handbook.deadline.edition_limit` turns it into a :class:`RenderError`."""
 
     def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
         super().__init__(message)

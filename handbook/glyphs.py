@@ -56,7 +56,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import packagefonts
+from . import assets, packagefonts
 from .errors import ContentError, Location, Problem, Severity, display_path
 from .model import Edition, SourceText
 
@@ -344,13 +344,12 @@ class Stylesheets:
 
 def _face_file(url: str, stylesheet: Path, root: Path) -> FontFile | None:
     """The font file an ``@font-face`` ``url()`` names: a package font or a file inside the project."""
-    if packagefonts.is_package_url(url):
-        font = packagefonts.package_font(url)
-        return (font, 0) if font is not None else None
-    if ":" in url.split("/")[0]:
+    try:
+        target = assets.locate(url, stylesheet.parent, assets.AssetRules(root))
+    except assets.Refused:
         return None
-    target = (stylesheet.parent / url).resolve()
-    return (target, 0) if target.is_file() and target.is_relative_to(root.resolve()) else None
+    ok = target.kind in ("file", "package") and target.path is not None and target.path.is_file()
+    return (target.path, 0) if ok and target.path is not None else None
 
 
 def read_stylesheets(paths: Iterable[Path], root: Path, language: str | None = None) -> Stylesheets:

@@ -24,7 +24,8 @@ from typing import Any
 
 import yaml
 
-from .content import IMAGE_SUFFIXES, chapter_name, slugify, split_front_matter
+from .assets import IMAGE_SUFFIXES
+from .content import chapter_name, slugify, split_front_matter
 from .errors import HandbookError, display_path
 from .output import atomic_write
 

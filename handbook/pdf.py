@@ -1,8 +1,9 @@
 """The one module that talks to WeasyPrint (imported only when something is rendered).
 
-Every resource goes through :class:`ProjectFetcher`: files inside the project, ``data:`` URLs and
-the fonts that ship with the package (``handbook:fonts/...``), nothing else (no http(s) unless the
-user opts in, no other file outside the project, no redirects).
+Every resource goes through :class:`ProjectFetcher`, which asks the one asset policy
+(:mod:`handbook.assets`): files inside the project, ``data:`` URLs and the fonts that ship with the
+package (``handbook:fonts/...``), nothing else (no https unless the user opts in, no other file
+outside the project, no redirects).
 The HTML is handed over as a string with an explicit ``base_url``; stylesheets are linked from
 it and fetched through the same fetcher.
 """
@@ -18,16 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import pydyf
 from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
-from . import cjk, packagefonts, tagging
-from .content import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules, data_url_refused, image_data_too_large
+from . import assets, cjk, deadline, tagging
+from .assets import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules
 from .errors import HandbookError, Problem, RenderError, ResourceError, Severity
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,6 @@ def _unambiguous_stream_ends() -> None:
 _FONT_CONFIG: FontConfiguration | None = None
 MM = 72 / 25.4  # PDF points per millimetre
 PX_PER_MM = 96 / 25.4  # CSS px per millimetre (WeasyPrint's layout unit)
-FONT_MAX_BYTES = 64 * 1024 * 1024  # a project's own font file (fonts/), read by the fetcher
 
 
 def font_config() -> FontConfiguration:
@@ -66,6 +64,7 @@ def font_config() -> FontConfiguration:
         cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces only
         tagging.install()  # tagged PDFs: roles, artifacts (running heads, page numbers, leaders), /Lang, /Scope
         _unambiguous_stream_ends()  # PDF/A: a stream's data ends where its /Length says
+        deadline.watch_logger("weasyprint.progress")  # each stage and page laid out: a time-limit checkpoint
         _FONT_CONFIG = FontConfiguration()
     return _FONT_CONFIG
 
@@ -87,27 +86,22 @@ def file_url(path: Path) -> str:
     return str(path2url(str(path)))
 
 
-IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico"}
-
-
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves files inside ``roots``, ``data:`` URLs and the package's fonts (``handbook:fonts/...``);
-    refuses everything else and records it.
+    """WeasyPrint's fetcher, asking the asset policy (:func:`handbook.assets.locate`) about every
+    URL: files inside the project, ``data:`` URLs, the package's fonts (``handbook:fonts/...``),
+    https only when opted in; everything else is refused and recorded.
 
-    Every image it serves is held to the limits of ``content.AssetRules`` (bytes and pixels), and
-    no file larger than the image limit (a font file: ``FONT_MAX_BYTES``) is read at all.
+    Every image it serves is held to the limits of :class:`handbook.assets.AssetRules` (bytes and
+    pixels), and no file larger than the image limit (a font file: ``assets.FONT_MAX_BYTES``) is read at all.
     """
 
     def __init__(self, roots: tuple[Path, ...], allow_remote: bool = False,
                  max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS,
                  allowed_files: tuple[Path, ...] = (), css_filter: Callable[[str], str] | None = None) -> None:
-        super().__init__(timeout=10, allow_redirects=False,
-                         allowed_protocols={"file", "data", *(["https"] if allow_remote else [])})
+        super().__init__(timeout=10, allow_redirects=False, allowed_protocols=assets.protocols(allow_remote))
         self.roots = tuple(r.resolve() for r in roots)
-        self.allow_remote = allow_remote
-        self.allowed_files = tuple(p.resolve() for p in allowed_files)  # single files outside, opted in
         self.rules = AssetRules(self.roots[0] if self.roots else Path("/nonexistent"), allow_remote,
-                                max_bytes, max_pixels)
+                                max_bytes, max_pixels, tuple(p.resolve() for p in allowed_files))
         self.blocked: list[tuple[str, str]] = []  # (url, why)
         self.fetched: list[Path] = []
         self.css_filter = css_filter  # stylesheets read through it (a part of a long edition: handbook.parts)
@@ -118,53 +112,32 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         raise ValueError(f"refused {shown}: {why}")
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        scheme = urlsplit(url).scheme.lower()
-        if scheme == "data":
-            why = data_url_refused(url, self.rules) if url[5:].lstrip().lower().startswith("image/") else None
-            if why:
-                self._refuse(url, why)
-            return super().fetch(url, headers)
-        if scheme == "https" and self.allow_remote:
-            return self._remote(url, headers)
-        if scheme == packagefonts.SCHEME:
-            return self._package_font(url)
-        if scheme != "file":
-            self._refuse(url, f"{scheme or 'relative'} URLs are not fetched"
-                         + ("" if scheme != "https" else "; build with --allow-remote to allow https images"))
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            self._refuse(url, "remote file URL")
-        path = Path(url2pathname(parts.path))
-        real = path.resolve()
-        if real not in self.allowed_files and not any(real.is_relative_to(root) for root in self.roots):
-            self._refuse(url, "outside the project")
-        if not real.is_file():
-            self._refuse(url, "no such file")
-        size = real.stat().st_size
-        # A Chinese font file is larger than any image should be (Noto Serif CJK: 26 MB).
-        limit = FONT_MAX_BYTES if real.suffix.lower() in packagefonts.FONT_SUFFIXES else self.rules.max_image_bytes
-        if size > limit:
-            self._refuse(url, f"{size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB")
-        body = real.read_bytes()
-        if real.suffix.lower() in IMAGE_TYPES:
-            why = image_data_too_large(body, real.name, self.rules)
-            if why:
-                self._refuse(url, why)
-        self.fetched.append(real)
-        mime = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
-        if real.suffix == ".css":
+        try:
+            target = assets.locate(url, self.rules.root, self.rules, fetching=True)
+            if target.kind == "data":
+                why = (assets.data_url_refused(url, self.rules) if url[5:].lstrip().lower().startswith("image/")
+                       else None)
+                if why:
+                    raise assets.Refused(assets.Reason.CONTENT, why)
+                return super().fetch(url, headers)
+            if target.kind == "remote":
+                return self._remote(url, headers)
+            body = assets.read_file(target, self.rules)
+        except assets.Refused as exc:
+            self._refuse(url, exc.why)
+        path = target.path
+        assert path is not None
+        if target.kind == "package":
+            mime = {".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}.get(path.suffix.lower(),
+                                                                                       "font/ttf")
+            return URLFetcherResponse(url, body=body, headers={"Content-Type": mime}, status=200)
+        self.fetched.append(path)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.suffix == ".css":
             mime = "text/css"
             if self.css_filter is not None:
                 body = self.css_filter(body.decode("utf-8", errors="replace")).encode()
-        return URLFetcherResponse(file_url(real), body=body, headers={"Content-Type": mime}, status=200)
-
-    def _package_font(self, url: str) -> URLFetcherResponse:
-        """A font that ships with the package (the theme's ``@font-face`` rules): only files in its fonts/."""
-        path = packagefonts.package_font(url)
-        if path is None:
-            self._refuse(url, packagefonts.refused(url) or "not a package font")
-        mime = {".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}.get(path.suffix.lower(), "font/ttf")
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime}, status=200)
+        return URLFetcherResponse(file_url(path), body=body, headers={"Content-Type": mime}, status=200)
 
     def _remote(self, url: str, headers: Any) -> URLFetcherResponse:
         """An https resource (``--allow-remote``), read whole and held to the same limits."""
@@ -173,12 +146,9 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             body = response.read(self.rules.max_image_bytes + 1)
         finally:
             response.close()
-        if len(body) > self.rules.max_image_bytes:
-            self._refuse(url, f"larger than {self.rules.max_image_bytes / 1024 / 1024:.0f} MB")
-        if response.content_type.startswith("image/") and response.content_type != "image/svg+xml":
-            why = image_data_too_large(body, url.rsplit("/", 1)[-1], self.rules)
-            if why:
-                self._refuse(url, why)
+        why = assets.remote_body_refused(body, response.content_type, url.rsplit("/", 1)[-1], self.rules)
+        if why:
+            self._refuse(url, why)
         return URLFetcherResponse(response.url, body=body, headers=response.headers, status=response.status)
 
 

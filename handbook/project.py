@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .assets import AssetRules, inside, resolve_asset, stylesheet_problems
 from .config import (
     DEPARTMENT_ONLY,
     SLUG,
@@ -22,16 +23,7 @@ from .config import (
     merged_settings,
     validate,
 )
-from .content import (
-    AssetRules,
-    chapter_files,
-    inside,
-    load_cards_file,
-    load_chapter,
-    resolve_asset,
-    resolve_links,
-    stylesheet_problems,
-)
+from .content import chapter_files, load_cards_file, load_chapter, resolve_links
 from .errors import ConfigError, Location, Problem, display_path
 from .model import Card, Chapter, Deck, DepartmentInfo, Edition, SourceText
 from .yamlfile import read_yaml

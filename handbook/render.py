@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 
 from . import __version__, css, outputs
+from .assets import local_file  # the asset policy: what a URL in the project names
 from .config import PAGE_SIZES
 from .model import Edition
 from .plain import to_data
@@ -168,13 +168,10 @@ def preview_css(path: Path, root: Path) -> str:
     return css.with_urls(path.read_text(encoding="utf-8", errors="replace"), inline)
 
 
-_PACKAGE_FONT_SRC = re.compile(r"""url\(\s*["']?handbook:[^)]*\)\s*(?:format\([^)]*\)\s*)?,?\s*""", re.I)
-
-
 def web_css(text: str) -> str:
     """A stylesheet for the self-contained web page: the fonts that ship with the package
     (``handbook:fonts/...``, for print) are left out of ``src``, so browsers use ``local()`` faces."""
-    return _PACKAGE_FONT_SRC.sub("", text)
+    return css.without_font_sources(text, lambda url: url.lower().startswith("handbook:"))
 
 
 def context(edition: Edition, *, target: str, out_dir: Path, document: str,
@@ -232,14 +229,6 @@ def data_url(path: Path) -> str:
     """A file as a ``data:`` URL."""
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def local_file(url: str, base: Path, root: Path) -> Path | None:
-    """A relative URL written in ``base`` -> the project file it names (None: not a file inside ``root``)."""
-    if url.startswith(("data:", "#")) or ":" in url.split("/")[0]:
-        return None
-    path = (base / unquote(url.split("?")[0].split("#")[0])).resolve()
-    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
 
 
 def inline_images(html: str, root: Path) -> str:

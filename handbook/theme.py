@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import re
 import threading
-import time
 import traceback
 import types
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -31,6 +29,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
 from markupsafe import Markup
 
+from . import deadline
+from .assets import inside
 from .errors import Problem, TemplateError, TimeLimitExpired, display_path
 from .plain import Function, Items, Record, size_of
 
@@ -73,11 +73,9 @@ class _Loader(jinja2.BaseLoader):
         else:
             source = self.chain.get_source(environment, template)
         filename = source[1]
-        if filename is not None:
-            real = Path(os.path.realpath(filename))
-            if not real.is_relative_to(Path(os.path.realpath(self.root))):
-                raise jinja2.exceptions.SecurityError(
-                    f"template '{template}' points outside the project (a symbolic link?)")
+        if filename is not None and not inside(Path(filename), self.root):
+            raise jinja2.exceptions.SecurityError(
+                f"template '{template}' points outside the project (a symbolic link?)")
         return source
 
     def list_templates(self) -> list[str]:
@@ -91,7 +89,7 @@ MAX_TEMPLATE_STEPS = 5_000_000  # loop iterations and filters (1 each) and calls
 CALL_STEPS = 50  # what calling a macro, a block or a recursive loop counts (each renders template code)
 ITEM_SIZE = 32  # what one item of a list a template makes counts for, in characters (its memory, roughly)
 
-_deadline = threading.local()
+_budget = threading.local()
 
 
 @dataclass(frozen=True)
@@ -202,7 +200,7 @@ def flat_size(value: Any, budget: int, memo: dict[int, int] | None = None) -> in
 
 
 def _limits() -> TemplateLimits:
-    limits = getattr(_deadline, "limits", None)
+    limits = getattr(_budget, "limits", None)
     return limits if isinstance(limits, TemplateLimits) else TemplateLimits()
 
 
@@ -231,14 +229,12 @@ def _expect(size: int, what: str) -> None:
 
 def _step(n: int = 1) -> None:
     """Count work; stop a render that runs past its time or its steps."""
-    steps = getattr(_deadline, "steps", 0) + n
-    _deadline.steps = steps
-    if steps < getattr(_deadline, "check_at", 0):
+    steps = getattr(_budget, "steps", 0) + n
+    _budget.steps = steps
+    if steps < getattr(_budget, "check_at", 0):
         return  # the clock and the limit are read every 256 steps
-    _deadline.check_at = steps + 256
-    deadline = getattr(_deadline, "at", None)
-    if deadline is not None and time.monotonic() > deadline:
-        raise TemplateTimeout
+    _budget.check_at = steps + 256
+    deadline.check()  # the template's own time, and the edition's (handbook.deadline)
     limit = _limits().steps
     if steps > limit:
         raise TemplateTooLarge(f"more than {limit:,} loop steps and calls in one template; the limit is "
@@ -571,14 +567,14 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
     """Render ``name`` from the search path; errors name the template file and line."""
     env = environment(dirs, root)
     limits = limits or TemplateLimits(seconds=MAX_TEMPLATE_SECONDS)
-    outer = (getattr(_deadline, "at", None), getattr(_deadline, "steps", 0), getattr(_deadline, "limits", None),
-             getattr(_deadline, "check_at", 0))
-    _deadline.at = time.monotonic() + limits.seconds
-    _deadline.steps = 0
-    _deadline.check_at = 0
-    _deadline.limits = limits
+    outer = (getattr(_budget, "steps", 0), getattr(_budget, "limits", None), getattr(_budget, "check_at", 0))
+    _budget.steps = 0
+    _budget.check_at = 0
+    _budget.limits = limits
     try:
-        return _render(env.get_template(name), context, limits.chars)
+        deadline.check("")  # what runs now is a template, not WeasyPrint (for a timeout's message)
+        with deadline.limit(limits.seconds, lambda _: TemplateTimeout()):
+            return _render(env.get_template(name), context, limits.chars)
     except TemplateTimeout as exc:
         where, line = template_location(exc, root)
         raise TemplateError("", [Problem(where, line, f"still rendering after {limits.seconds:g} s: "
@@ -611,7 +607,7 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
         where, line = template_location(exc, root)
         raise TemplateError("", [Problem(where, line, f"template error: {exc}")]) from exc
     except TimeLimitExpired as exc:
-        # The edition's time limit (builder.time_limit) stopped a template that loops for ever: say where.
+        # The edition's time limit (deadline.edition_limit) stopped a template that loops for ever: say where.
         if exc.problems:
             raise
         # Not an Exception, so Jinja did not map the traceback to template lines: do it here.
@@ -621,4 +617,4 @@ def render_template(dirs: tuple[Path, ...], root: Path, name: str, context: Mapp
         raise TimeLimitExpired(exc.message, [Problem(where, line, "time ran out while rendering this template "
                                                                   "(does it loop for ever?)")]) from exc
     finally:
-        _deadline.at, _deadline.steps, _deadline.limits, _deadline.check_at = outer
+        _budget.steps, _budget.limits, _budget.check_at = outer

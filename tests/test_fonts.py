@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECTS, REPO, ZH_SETTINGS, bare_fontconfig, chapter, make_project, page_texts
 
-from handbook.content import AssetRules, stylesheet_problems
+from handbook.assets import AssetRules, stylesheet_problems
 from handbook.packagefonts import FONTS, package_font
 from handbook.pdf import ProjectFetcher
 
@@ -259,6 +259,25 @@ def test_the_web_page_leaves_the_package_fonts_to_the_browser(tmp_path: Path) ->
     assert "url(\"handbook:" not in page
     printed = handbook_html(edition, target="print", out_dir=tmp_path)
     assert 'href="styles/theme.css"' in printed  # print: the stylesheet itself, fetched with its fonts
+
+
+def test_the_web_page_drops_package_fonts_as_css_reads_them() -> None:
+    """An escaped scheme, upper case, a format() and a lone src are read as CSS reads them, not by pattern."""
+    from handbook.render import web_css
+
+    sheet = ('/* handbook:fonts/ in a comment stays */\n'
+             '@font-face { font-family: A; src: url("\\68 andbook:fonts/lato/Lato-Bold.ttf") format("truetype"),'
+             ' local("A"); }\n'
+             '@font-face { font-family: B; src: local("B"), url(HANDBOOK:fonts/x.ttf), url("own.woff") format("woff"); '
+             'font-weight: bold }\n'
+             '@font-face { font-family: C; src: url(handbook:fonts/c.ttf) }\n'
+             'p { background: url("handbook:not-a-font-face.png") }\n')
+    out = web_css(sheet)
+    assert '@font-face { font-family: A; src: local("A"); }' in out
+    assert '@font-face { font-family: B; src: local("B"), url("own.woff") format("woff"); font-weight: bold; }' in out
+    assert "font-family: C; }" in out  # no src left: the family falls back as the browser decides
+    assert "/* handbook:fonts/ in a comment stays */" in out
+    assert 'url("handbook:not-a-font-face.png")' in out  # only @font-face sources are the package's fonts
 
 
 def test_real_legal_texts_come_out_the_same_on_a_bare_machine(bare_env: dict[str, str], tmp_path: Path) -> None:

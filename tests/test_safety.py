@@ -358,7 +358,7 @@ def test_https_images_only_with_allow_remote(tmp_path: Path) -> None:
 
 def test_stylesheet_references_are_read_as_css(tmp_path: Path) -> None:
     """Escapes decoded, comments skipped, nested rules read: what WeasyPrint would follow is what is checked."""
-    from handbook.content import AssetRules, stylesheet_problems
+    from handbook.assets import AssetRules, stylesheet_problems
 
     root = tmp_path / "project"
     (root / "styles").mkdir(parents=True)
