@@ -21,13 +21,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, deadline, glyphs, outputs
+from . import cache, deadline, glyphs
 from .config import PAGE_SIZES
-from .errors import ConfigError, HandbookError, Problem, RenderError
+from .errors import HandbookError, Problem, RenderError
 from .model import Edition
 from .options import BuildOptions, RenderOptions
 from .output import atomic_write
-from .project import Loaded, department_slug, list_departments, load_project
+from .project import Loaded, department_slug, list_departments, load_project, require_departments
 from .results import BuildReport, EditionResult, Output
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DOCUMENTS = outputs.names()  # the documents registered at start-up (handbook.outputs)
 __all__ = ["BuildOptions", "BuildReport", "EditionResult", "Output", "RenderOptions", "build", "build_edition"]
 
 
@@ -109,7 +108,7 @@ def build_edition(edition: Edition, out: Path, options: RenderOptions | BuildOpt
         if "handbook" in keys:
             too_long(edition, options.max_pages or edition.settings.limits.pages)
         glyphs.require(edition)  # a character no configured font has: named, before WeasyPrint draws a box
-        for job in documents.jobs(edition, tuple(keys)):
+        for job in documents.jobs(tuple(keys)):
             start = time.perf_counter()
             with deadline.edition_limit(options.max_seconds or edition.settings.limits.seconds, edition.name):
                 job_result = job.run(edition, out_dir, options)
@@ -144,10 +143,7 @@ def _slugs(root: Path, options: BuildOptions) -> list[str | None]:
     """The editions a build asks for (None: the organisation-wide one)."""
     folders = [department_slug(f) for f in list_departments(root)]
     if options.departments is not None:
-        unknown = [s for s in options.departments if s not in folders]
-        if unknown:
-            raise ConfigError(f"no department '{unknown[0]}' (departments/{unknown[0]}/ does not exist); "
-                              f"known: {', '.join(folders) or 'none'}")
+        require_departments(options.departments, folders)
         slugs: list[str | None] = list(dict.fromkeys(options.departments))
         if options.organisation:
             slugs.insert(0, None)

@@ -289,7 +289,7 @@ def overflowing(rendered: pdf.Rendered) -> dict[tuple[int, str], float]:
     return over
 
 
-def jobs(edition: Edition, only: tuple[str, ...]) -> Iterator[Job]:
+def jobs(only: tuple[str, ...]) -> Iterator[Job]:
     """The jobs of the registered documents among ``only`` (:mod:`handbook.outputs`)."""
     for document in outputs.documents(only):
         job: Job = document.load_job()

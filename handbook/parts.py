@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from .numerals import roman
+
 PART_END = "handbook-part-end"
 MIN_CHAPTERS = 12  # fewer chapters: one document
 CHAPTERS_PER_PART = 3  # about; parts are of about equal length
@@ -188,21 +190,11 @@ class PageMap:
         return page + 1 if page < self.front else page - self.front + 1
 
 
-def roman(n: int) -> str:
-    out = ""
-    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                           (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
-        while n >= value:
-            out += letters
-            n -= value
-    return out
-
-
 def formatted(n: int, style: str) -> str:
     if style == "lower-roman" and n > 0:
-        return roman(n)
+        return roman(n).lower()
     if style == "upper-roman" and n > 0:
-        return roman(n).upper()
+        return roman(n)
     return str(n)
 
 

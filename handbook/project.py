@@ -7,6 +7,7 @@ and reported together (MkDocs' "gather all data, then write files").
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,14 @@ def list_departments(root: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def require_departments(wanted: Iterable[str], known: Sequence[str]) -> None:
+    """A ConfigError naming the first of ``wanted`` that is none of the project's ``known`` slugs."""
+    for slug in wanted:
+        if slug not in known:
+            raise ConfigError(f"no department '{slug}' (departments/{slug}/ does not exist); "
+                              f"known: {', '.join(known) or 'none'}")
 
 
 def department_slug(folder: Path) -> str:
@@ -254,11 +263,7 @@ def load_project(root: Path, *, only: list[str] | None = None, allow_remote: boo
     folders = list_departments(root)
     slugs = {f: department_slug(f) for f in folders}
     if only is not None:
-        known = set(slugs.values())
-        for slug in only:
-            if slug not in known:
-                raise ConfigError(f"no department '{slug}' (departments/{slug}/ does not exist); "
-                                  f"known: {', '.join(sorted(known)) or 'none'}")
+        require_departments(only, sorted(set(slugs.values())))
         folders = [f for f in folders if slugs[f] in only]
     seen: dict[str, Path] = {}
     for folder in folders:

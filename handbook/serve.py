@@ -36,7 +36,7 @@ from .errors import ConfigError, HandbookError, Problem
 from .liveserver import Action, LiveServer, LiveState
 from .model import Edition
 from .output import human_size
-from .project import Loaded, list_departments
+from .project import Loaded, department_slug, list_departments, require_departments
 from .render import handbook_html
 from .results import Output
 
@@ -291,10 +291,7 @@ def serve(root: Path, *, slug: str | None = None, host: str = "127.0.0.1", port:
     root = root.resolve()
     out = (out or root / "dist").resolve()
     if slug is not None:
-        known = [f.name for f in list_departments(root)]
-        if slug not in known:
-            raise ConfigError(f"no department '{slug}' (departments/{slug}/ does not exist); "
-                              f"known: {', '.join(known) or 'none'}")
+        require_departments([slug], [department_slug(f) for f in list_departments(root)])
     out.mkdir(parents=True, exist_ok=True)
     preview = Preview(root, out, slug, say)
     try:

@@ -32,6 +32,7 @@ from markupsafe import Markup
 from . import deadline
 from .assets import inside
 from .errors import Problem, TemplateError, TimeLimitExpired, display_path
+from .numerals import roman
 from .plain import Function, Items, Record, size_of
 
 MONTHS = {
@@ -45,16 +46,6 @@ def format_date(value: dt.date, language: str = "en") -> str:
     if language.lower().startswith("zh"):
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {MONTHS['en'][value.month - 1]} {value.year}"
-
-
-def _roman(n: int) -> str:
-    out = ""
-    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                       (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out += sym
-            n -= value
-    return out
 
 
 class _Loader(jinja2.BaseLoader):
@@ -511,7 +502,7 @@ def environment(dirs: tuple[Path, ...], root: Path) -> jinja2.Environment:
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_value}
     env.filters["date"] = _guard_filter("date", format_date)
-    env.filters["roman"] = _guard_filter("roman", _roman)
+    env.filters["roman"] = _guard_filter("roman", roman)
     return env
 
 

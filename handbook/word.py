@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import HandbookError
+from .numerals import roman
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +114,6 @@ def chinese_number(n: int, legal: bool = False) -> str:
     return text
 
 
-def _roman(n: int) -> str:
-    if n <= 0 or n >= 4000:
-        return str(n)
-    out = ""
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-                           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out, n = out + letters, n - value
-    return out
-
-
 def _letters(n: int) -> str:
     if n <= 0:
         return str(n)
@@ -140,8 +130,8 @@ def format_number(n: int, fmt: str) -> str:
     formats: dict[str, Callable[[int], str]] = {
         "decimal": str,
         "decimalZero": lambda k: f"{k:02d}",
-        "upperRoman": _roman,
-        "lowerRoman": lambda k: _roman(k).lower(),
+        "upperRoman": roman,
+        "lowerRoman": lambda k: roman(k).lower(),
         "upperLetter": _letters,
         "lowerLetter": lambda k: _letters(k).lower(),
         "ideographTraditional": lambda k: _HEAVENLY[(k - 1) % 10] if k > 0 else str(k),

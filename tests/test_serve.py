@@ -269,6 +269,18 @@ def test_an_unknown_department_is_refused_before_serving(tmp_path: Path) -> None
     assert "no department 'nowhere'" in result.output and "finance" in result.output
 
 
+def test_the_preview_knows_departments_by_their_slug_as_build_does(tmp_path: Path) -> None:
+    """A folder in any script with its own ``slug:`` is served (and listed) by that slug, not the folder's name."""
+    root = tmp_path / "p"
+    create_project(root)
+    (root / "departments" / "finance").rename(root / "departments" / "财务")
+    yaml_file = root / "departments" / "财务" / "department.yaml"
+    yaml_file.write_text("slug: money\n" + yaml_file.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--project", str(root), "serve", "-d", "finance", "--port", "0"])
+    assert result.exit_code == 1
+    assert "no department 'finance'" in result.output and "known: money" in result.output
+
+
 def test_shell_completion_offers_the_department_slugs(tmp_path: Path) -> None:
     create_project(tmp_path / "p")
     env = {**os.environ, "_HANDBOOK_COMPLETE": "bash_complete", "COMP_WORDS": "handbook serve -d f",
