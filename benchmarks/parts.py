@@ -47,7 +47,7 @@ def main() -> None:
     timed(build_cmd(project, one, "--only", "handbook", "--save-html", "--parts", "off", "--jobs", "1"))
     html = one / "handbook.print.html"
     timed(build_cmd(project, by_parts, "--only", "handbook", "--parts", "on", "--jobs", str(args.jobs)))
-    cache = by_parts / ".handbook-parts" / "handbook"
+    cache = project / ".handbook-cache" / "parts" / "organisation-wide" / "handbook"
     chapter = project / "content" / "17-kapitel.md"
     text = chapter.read_text(encoding="utf-8")
     print(f"load before: {load()}", flush=True)

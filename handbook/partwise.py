@@ -6,7 +6,9 @@ the page numbers it shows of other parts taken from a page map; the parts' page 
 give the next page map, and a part is rendered again only if its HTML changed with it (its first
 page moved, or a page it names): until nothing changes. :mod:`handbook.assemble` joins the PDFs.
 
-Part PDFs are kept in the output folder (``.handbook-parts/<name>/``), named by a digest of what
+Part PDFs are kept in the project, beside its outputs (``.handbook-cache/parts/<edition>/<name>/``;
+the output folder's ``.handbook-parts/<name>/`` when the project cannot be written), so that what is
+handed to a print shop holds only the outputs. They are named by a digest of what
 they are made of: the part's HTML (its numbers included), the stylesheets, the environment (tool,
 WeasyPrint and fonts) and the render options; with each, the files WeasyPrint read for it and their
 digests. The next build renders only the parts whose digest is new: after an edit inside one
@@ -44,7 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FOLDER = ".handbook-parts"
+CACHE = ".handbook-cache"  # in the project: what a build keeps to go faster next time
+FOLDER = ".handbook-parts"  # in the output folder, when the project cannot be written
 LAYOUT = "layout.json"
 MAX_ROUNDS = 5  # passes until the page numbers settle; else the edition is rendered as one document
 
@@ -115,11 +118,21 @@ def eligible(edition: Edition, options: RenderOptions) -> bool:
     return len(edition.chapters) >= (2 if options.parts == "on" else parts.MIN_CHAPTERS)
 
 
+def store_folder(edition: Edition, out_dir: Path, name: str) -> Path:
+    """Where the parts of an output are kept: the project's cache, not the output folder (a copy
+    of dist/ for a print shop carries only the outputs); the output folder if the project is read-only."""
+    if os.access(edition.root, os.W_OK):
+        return edition.root / CACHE / "parts" / edition.name / name
+    return out_dir / FOLDER / name
+
+
 def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
     """Whether this output is rendered by parts now: forced, or a long edition built before (its
     page map is kept). A first build is one document: without a page map every part would be
     rendered twice, twice the CPU of one document."""
-    return eligible(edition, options) and (options.parts == "on" or (out_dir / FOLDER / name / LAYOUT).is_file())
+    if not eligible(edition, options):
+        return False
+    return options.parts == "on" or (store_folder(edition, out_dir, name) / LAYOUT).is_file()
 
 
 def remember(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
@@ -132,7 +145,7 @@ def remember(html: str, edition: Edition, out_dir: Path, name: str, options: Ren
     css = [p.read_text(encoding="utf-8", errors="replace") for p in stylesheets_for(edition, "handbook")]
     if parts.unsupported(css, edition.settings.external_links == "footnote"):
         return
-    store = _Store(out_dir / FOLDER / name, False)
+    store = _Store(store_folder(edition, out_dir, name), False)
     made = parts.make(html, [c.anchor for c in edition.chapters], css, store.layout.get("groups", ()))
     if made is None:
         return
@@ -214,7 +227,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     if why:
         log.info("%s: %s as one document: %s", edition.name, name, why)
         return None
-    store = _Store(out_dir / FOLDER / name, options.fresh_parts)
+    store = _Store(store_folder(edition, out_dir, name), options.fresh_parts)
     made = parts.make(html, [c.anchor for c in edition.chapters], css, store.layout.get("groups", ()))
     if made is None:
         log.info("%s: %s as one document: the template does not place the chapters in <main>", edition.name, name)

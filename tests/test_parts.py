@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from handbook import parts
 from handbook.builder import BuildOptions, build
-from tests.conftest import PROJECTS, REPO
+from tests.conftest import PROJECTS, REPO, make_project
 
 Word = tuple[float, float, str]  # y, x (points from the top left), text
 
@@ -78,8 +78,13 @@ def labels(reader: PdfReader) -> list[str]:
     return list(reader.page_labels)
 
 
-def layout(out: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((out / ".handbook-parts" / "handbook" / "layout.json").read_text())
+def store(root: Path, name: str = "handbook", edition: str = "organisation-wide") -> Path:
+    """Where a project keeps an output's parts: its own cache, not the output folder."""
+    return root / ".handbook-cache" / "parts" / edition / name
+
+
+def layout(root: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((store(root) / "layout.json").read_text())
     return data
 
 
@@ -99,11 +104,12 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_the_edition_was_rendered_by_parts(books: dict[str, Path]) -> None:
-    done = layout(books["parts_out"])
+    done = layout(books["root"])
     assert done["parts"] == 5  # the front matter and four groups of chapters of about equal length
     assert [a for g in done["groups"] for a in g] == [f"ch-{p.stem}" for p in
                                                       sorted((books["root"] / "content").glob("*.md"))]
-    assert not (books["one"].parent / ".handbook-parts").exists()
+    assert not (books["one"].parent / ".handbook-parts").exists()  # the outputs only, in either folder
+    assert not (books["parts_out"] / ".handbook-parts").exists() and not list(books["parts_out"].glob(".*/"))
 
 
 def test_same_pages_and_words_on_each(books: dict[str, Path]) -> None:
@@ -141,7 +147,7 @@ def test_printed_numbers_are_the_pages_they_name(books: dict[str, Path]) -> None
             assert bottom == [names[number]], number + 1
             footers += 1
     assert footers > 30
-    chapters = [a for g in layout(books["parts_out"])["groups"] for a in g]
+    chapters = [a for g in layout(books["root"])["groups"] for a in g]
     starts = {anchor: names[page_of[anchor]] for anchor in chapters}
     width = float(reader.pages[0].mediabox.width)
     printed = [t for page in pages[2:4] for _, x, t in page if t.isdigit() and x > width * 0.75]
@@ -160,7 +166,7 @@ def test_an_edit_inside_a_chapter_renders_its_part_again(books: dict[str, Path])
                                                                    "Kinofilme bei der Vorführung"), encoding="utf-8")
     report = build(root, BuildOptions(out=out, only=("handbook",), departments=(), organisation=True, jobs=1))
     assert report.ok, report.failed
-    done = layout(out)
+    done = layout(root)
     edited = next(i + 1 for i, g in enumerate(done["groups"]) if "ch-11-barchkostv" in g)
     assert done["rendered"] == [edited]
     fresh = root / "fresh"
@@ -181,7 +187,7 @@ def test_a_chapter_that_grows_moves_the_parts_after_it(books: dict[str, Path]) -
     chapter.write_text(text + "\n## Wiederholung\n\n" + body + body, encoding="utf-8")
     report = build(root, BuildOptions(out=out, only=("handbook",), jobs=2))
     assert report.ok, report.failed
-    assert layout(out)["rendered"] == [0, 1, 2, 3, 4]
+    assert layout(root)["rendered"] == [0, 1, 2, 3, 4]
     fresh = root / "fresh-grown"
     assert build(root, BuildOptions(out=fresh, only=("handbook",), parts="off")).ok
     one, by_parts = words(fresh / "handbook.pdf"), words(out / "handbook.pdf")
@@ -206,14 +212,14 @@ def test_the_preview_renders_by_parts_after_its_first_build(fixture_project: Any
         assert preview.state["problems"] == [], preview.state["problems"]
 
     save()
-    first = layout(out)
+    first = layout(root)
     assert first["one_document"] and first["rendered"] == [] and first["parts"] == 5
-    assert not list((out / ".handbook-parts" / "handbook").glob("*.pdf"))
+    assert not list(store(root).glob("*.pdf"))
     chapter = root / "content" / "05-temporary-contractors.md"
     for n, (old, new) in enumerate((("People Ops", "People Operations"), ("Onboarding", "On-boarding"))):
         chapter.write_text(chapter.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
         save()
-        done = layout(out)
+        done = layout(root)
         edited = next(i + 1 for i, g in enumerate(done["groups"]) if "ch-05-temporary-contractors" in g)
         assert done["rendered"] == ([0, 1, 2, 3, 4] if n == 0 else [edited]) and done["passes"] == 1, done["rendered"]
     preview.close()
@@ -265,7 +271,8 @@ def test_chinese_print_shop_edition_by_parts(fixture_project: Any) -> None:
     for out, how in ((one, "off"), (by_parts, "on")):
         report = build(root, BuildOptions(out=out, only=("handbook",), parts=how, jobs=2, print_shop=True))
         assert report.ok, report.failed
-    assert (by_parts / ".handbook-parts" / "handbook-print-shop" / "layout.json").is_file()
+    assert (store(root, "handbook-print-shop") / "layout.json").is_file()
+    assert (store(root, "handbook-print-shop", "police") / "layout.json").is_file()
     for name in ("handbook.pdf", "handbook-print-shop.pdf", "police/handbook-print-shop.pdf"):
         a, b = words(one / name), words(by_parts / name)
         assert len(a) == len(b) > 10
@@ -274,3 +281,18 @@ def test_chinese_print_shop_edition_by_parts(fixture_project: Any) -> None:
         boxes = [[(tuple(p.mediabox), tuple(p.trimbox), tuple(p.bleedbox)) for p in r.pages] for r in (ra, rb)]
         assert boxes[0] == boxes[1], name
         assert labels(ra) == labels(rb) and outline(ra) == outline(rb) and links(ra) == links(rb), name
+
+
+def test_parts_are_kept_in_the_project_or_the_output_folder_when_it_is_read_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy of dist/ for a print shop holds the outputs only; a read-only project (as root can
+    write anywhere, os.access answers for it here) keeps them in the output folder instead."""
+    from handbook.partwise import store_folder
+    from handbook.project import load_project
+
+    root = make_project(tmp_path / "p")
+    edition = load_project(root).editions[0]
+    assert store_folder(edition, root / "dist", "handbook") == root / ".handbook-cache" / "parts" / \
+        "organisation-wide" / "handbook"
+    monkeypatch.setattr("handbook.partwise.os.access", lambda path, mode: False)
+    assert store_folder(edition, root / "dist", "handbook") == root / "dist" / ".handbook-parts" / "handbook"
