@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from . import outputs, partwise, pdf
+from . import cache, outputs, partwise, pdf
 from .errors import Problem, RenderError, ResourceError, display_path
 from .model import Edition
 from .render import PrintOptions, cards_html, handbook_html
@@ -244,6 +244,16 @@ class CardLayout:
         """Lay the cards out, shrinking text that does not fit, and add the PDF to ``result``."""
         if not edition.deck.cards:
             return
+        first = cards_html(edition, layout=self.layout, out_dir=out_dir, scale={},
+                           options=print_options(edition, options))
+        store = partwise.Store(partwise.store_folder(edition, out_dir, self.name), options.fresh_parts)
+        key = partwise.document_key(first, edition, options)
+        made = None if options.save_html else store.get(key)
+        if made is not None:  # the same cards from the same files: the PDF the last build made of them
+            log.info("%s: %s.pdf as the last build made it", edition.name, self.name)
+            kept = partwise.ByParts(made.pages, made.warnings, [Path(p) for p in made.fetched], [], 1)
+            result.add_pdf(self.name, made.data, kept, first, False)
+            return
         scale: dict[tuple[int, str], float] = {}
         while True:
             html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale,
@@ -276,7 +286,11 @@ class CardLayout:
 
             shop = ShopPage(*edition.deck.size)
             finishers = (pdf.viewer_preferences(), pdf.page_boxes(shop.trim_box, shop.bleed))
-        result.add_pdf(self.name, write(rendered, edition, options, finishers), rendered, html, options.save_html)
+        data = write(rendered, edition, options, finishers)
+        store.put(key, partwise.PartResult(data, rendered.pages, {}, list(rendered.warnings),
+                                           {str(p): cache.file_digest(p) for p in dict.fromkeys(rendered.fetched)}))
+        store.keep_only({key})
+        result.add_pdf(self.name, data, rendered, html, options.save_html)
 
 
 def overflowing(rendered: pdf.Rendered) -> dict[tuple[int, str], float]:

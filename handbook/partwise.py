@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache, parts
-from .errors import Problem, RenderError, Severity
+from .errors import Problem, RenderError, Severity, display_path
 from .output import atomic_write
 from .render import stylesheets_for
 
@@ -145,7 +145,7 @@ def remember(html: str, edition: Edition, out_dir: Path, name: str, options: Ren
     css = [p.read_text(encoding="utf-8", errors="replace") for p in stylesheets_for(edition, "handbook")]
     if parts.unsupported(css, edition.settings.external_links == "footnote"):
         return
-    store = _Store(store_folder(edition, out_dir, name), False)
+    store = Store(store_folder(edition, out_dir, name), False)
     made = parts.make(html, [c.anchor for c in edition.chapters], css, store.layout.get("groups", ()))
     if made is None:
         return
@@ -171,8 +171,9 @@ def _page_map(made: parts.Parts, results: Sequence[PartResult]) -> parts.PageMap
     return parts.PageMap(starts, anchors, anchors.get(first, starts[1] if len(starts) > 1 else 0))
 
 
-class _Store:
-    """The part PDFs of one output, by digest, and the last build's page map."""
+class Store:
+    """The part PDFs of one output, by digest, and the last build's page map (the cards keep their
+    whole PDFs the same way, by the HTML they were made from: :func:`document_key`)."""
 
     def __init__(self, folder: Path, fresh: bool) -> None:
         self.folder = folder
@@ -202,8 +203,9 @@ class _Store:
         atomic_write(self.folder / f"{key}.pdf", result.data)
         atomic_write(self.folder / f"{key}.json", json.dumps(result.meta()))
 
-    def keep_only(self, keys: set[str], layout: dict[str, Any]) -> None:
-        atomic_write(self.folder / LAYOUT, json.dumps(layout))
+    def keep_only(self, keys: set[str], layout: dict[str, Any] | None = None) -> None:
+        if layout is not None:
+            atomic_write(self.folder / LAYOUT, json.dumps(layout))
         for path in self.folder.iterdir():
             if path.suffix in (".pdf", ".json") and path.name != LAYOUT and path.stem not in keys:
                 path.unlink(missing_ok=True)
@@ -212,9 +214,15 @@ class _Store:
 def _environment(edition: Edition, options: RenderOptions, bleed: float | None) -> str:
     h = hashlib.sha256(cache.environment_key(options.output_key()).encode())
     h.update(f"{bleed}\n".encode())
-    for path in edition.stylesheets:
-        h.update(f"{path}\0{cache.file_digest(path)}\n".encode())
+    for path in edition.stylesheets:  # by their place in the project: a copied project keeps its PDFs
+        h.update(f"{display_path(path, edition.root)}\0{cache.file_digest(path)}\n".encode())
     return h.hexdigest()
+
+
+def document_key(html: str, edition: Edition, options: RenderOptions) -> str:
+    """What a whole document's PDF depends on besides the files WeasyPrint reads (checked by
+    :meth:`Store.get`): its HTML, the stylesheets, the options and the environment."""
+    return hashlib.sha256(f"{_environment(edition, options, None)}\n{html}".encode()).hexdigest()
 
 
 def render(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
@@ -227,7 +235,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     if why:
         log.info("%s: %s as one document: %s", edition.name, name, why)
         return None
-    store = _Store(store_folder(edition, out_dir, name), options.fresh_parts)
+    store = Store(store_folder(edition, out_dir, name), options.fresh_parts)
     made = parts.make(html, [c.anchor for c in edition.chapters], css, store.layout.get("groups", ()))
     if made is None:
         log.info("%s: %s as one document: the template does not place the chapters in <main>", edition.name, name)

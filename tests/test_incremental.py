@@ -6,6 +6,7 @@ checks which editions were written again and that the new PDF shows the change.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -74,6 +75,32 @@ def test_a_chapter_change_rebuilds_every_edition(project: Path) -> None:
     assert rebuilt(project) == ALL
     for pdf in [project / "dist" / "handbook.pdf", project / "dist" / "beta" / "handbook.pdf"]:
         assert "A sentence added today." in pdftotext(pdf)
+
+
+def test_cards_made_from_the_same_html_are_not_laid_out_again(project: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """A chapter's text changes no card: the edition is rebuilt, but its two card PDFs are the last
+    build's (kept in the project's cache by their HTML and the files they read); a changed card is
+    laid out again, and --force lays out every card."""
+    caplog.set_level(logging.INFO, logger="handbook.documents")
+    before = (project / "dist" / "cards.pdf").read_bytes()
+    path = project / "content" / "01-first-point.md"
+    path.write_text(path.read_text().replace("The first point's text.", "A sentence added today."))
+    assert rebuilt(project) == ALL
+    reused = [r.getMessage() for r in caplog.records if "as the last build made it" in r.getMessage()]
+    assert len(reused) == 2 * len(ALL), reused
+    assert (project / "dist" / "cards.pdf").read_bytes() == before
+    assert not list((project / "dist").glob(".*/"))  # the cache is the project's, not the output folder's
+    caplog.clear()
+    second = project / "content" / "02-second-point.md"  # its reminder is a card's text
+    second.write_text(second.read_text(encoding="utf-8").replace("Second reminder.", "A card changed today."),
+                      encoding="utf-8")
+    assert rebuilt(project) == ALL
+    assert not [r for r in caplog.records if "as the last build made it" in r.getMessage()]
+    assert "A card changed today" in pdftotext(project / "dist" / "alpha" / "cards.pdf")
+    caplog.clear()
+    assert rebuilt(project, force=True) == ALL
+    assert not [r for r in caplog.records if "as the last build made it" in r.getMessage()]
 
 
 def test_a_template_change_rebuilds_every_edition(project: Path) -> None:
@@ -171,8 +198,8 @@ def test_only_the_asked_documents_are_planned(project: Path) -> None:
 
 def test_parallel_and_serial_builds_write_the_same_bytes(built: Path, tmp_path: Path) -> None:
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    build_ok(built, serial, jobs=1)
-    build_ok(built, parallel, jobs=2)
+    build_ok(built, serial, jobs=1, force=True)  # forced: every PDF laid out here, none from the project's cache
+    build_ok(built, parallel, jobs=2, force=True)
     names = sorted(p.relative_to(serial) for p in serial.rglob("*.pdf"))
     assert names == sorted(p.relative_to(parallel) for p in parallel.rglob("*.pdf"))
     assert len(names) == 9
