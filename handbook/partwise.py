@@ -188,16 +188,17 @@ class Store:
     def get(self, key: str) -> PartResult | None:
         if self.fresh:
             return None
-        try:
+        try:  # anything damaged or hand-edited in the cache is rendered again, never an error
             meta = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             data = (self.folder / f"{key}.pdf").read_bytes()
-        except (OSError, ValueError):
+            if not data.startswith(b"%PDF-") or any(cache.file_digest(Path(p)) != d
+                                                    for p, d in meta["fetched"].items()):
+                return None
+            warnings = [Problem(str(p), line if isinstance(line, int) else None, str(m), Severity.WARNING)
+                        for p, line, m in meta["warnings"]]
+            return PartResult(data, int(meta["pages"]), dict(meta["anchors"]), warnings, dict(meta["fetched"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        if any(cache.file_digest(Path(p)) != d for p, d in meta["fetched"].items()):
-            return None
-        warnings = [Problem(str(p), line if isinstance(line, int) else None, str(m), Severity.WARNING)
-                    for p, line, m in meta["warnings"]]
-        return PartResult(data, int(meta["pages"]), dict(meta["anchors"]), warnings, dict(meta["fetched"]))
 
     def put(self, key: str, result: PartResult) -> None:
         atomic_write(self.folder / f"{key}.pdf", result.data)

@@ -101,6 +101,16 @@ def test_cards_made_from_the_same_html_are_not_laid_out_again(project: Path,
     caplog.clear()
     assert rebuilt(project, force=True) == ALL
     assert not [r for r in caplog.records if "as the last build made it" in r.getMessage()]
+    for damaged, text in zip(sorted((project / ".handbook-cache").rglob("*.json")), ("{}", "[]", '{"fetched": 1}'),
+                             strict=False):
+        damaged.write_text(text, encoding="utf-8")  # a damaged cache is laid out again, not an error
+    for pdf in (project / ".handbook-cache").rglob("*.pdf"):
+        pdf.write_bytes(b"not a pdf")
+    caplog.clear()
+    path.write_text(path.read_text().replace("A sentence added today.", "Another sentence."))  # no card changes
+    assert rebuilt(project) == ALL
+    assert not [r for r in caplog.records if "as the last build made it" in r.getMessage()]
+    assert "A card changed today" in pdftotext(project / "dist" / "cards.pdf")
 
 
 def test_a_template_change_rebuilds_every_edition(project: Path) -> None:
