@@ -212,26 +212,19 @@ def main() -> None:
             chapter.write_text(original, encoding="utf-8")
             row(rows, "4. 40 chapters: a word changed in chapter 17, then `handbook build` / a full build",
                 spread(ta), spread(tb), ratio(ta, tb), "<= 0.35x")
-        if want(5):  # tables vs prose, per page
-            tables = make_large(work / "tables", 12, "tables")
-            prose = make_large(work / "prose", 12, "prose")
-            a, b, _, _ = side_by_side(args.big_reps, build_cmd(tables, work / "t-out", "--force", "--only", "handbook"),
-                                      build_cmd(prose, work / "p-out", "--force", "--only", "handbook"))
-            pt, pp = pages_of(work / "t-out" / "handbook.pdf"), pages_of(work / "p-out" / "handbook.pdf")
-            per_t, per_p = [x / pt for x in a], [x / pp for x in b]
-            row(rows, f"5. per page: tables ({pt} pages) / prose ({pp} pages)",
-                f"{1000 * statistics.median(per_t):.0f} ms/page", f"{1000 * statistics.median(per_p):.0f} ms/page",
-                ratio(per_t, per_p), "<= 1.5x")
-        if want(12):  # tables of six columns (hyphenated, narrow columns) vs prose, per page
-            wide = make_large(work / "wide", 12, "wide-tables")
-            prose = make_large(work / "prose", 12, "prose")
-            a, b, _, _ = side_by_side(args.big_reps, build_cmd(wide, work / "w-out", "--force", "--only", "handbook"),
-                                      build_cmd(prose, work / "p-out", "--force", "--only", "handbook"))
-            pw, pp = pages_of(work / "w-out" / "handbook.pdf"), pages_of(work / "p-out" / "handbook.pdf")
-            per_w, per_p = [x / pw for x in a], [x / pp for x in b]
-            row(rows, f"12. per page: six-column tables ({pw} pages) / prose ({pp} pages)",
-                f"{1000 * statistics.median(per_w):.0f} ms/page", f"{1000 * statistics.median(per_p):.0f} ms/page",
-                ratio(per_w, per_p), "report")
+        for number, kind, label, target in ((5, "tables", "tables", "<= 1.5x"),
+                                            (12, "wide-tables", "six-column tables", "report")):
+            if want(number):  # tables (12: six columns, hyphenated, narrow) vs prose, per page
+                tables = make_large(work / kind, 12, kind)
+                prose = make_large(work / "prose", 12, "prose")
+                a, b, _, _ = side_by_side(args.big_reps,
+                                          build_cmd(tables, work / "t-out", "--force", "--only", "handbook"),
+                                          build_cmd(prose, work / "p-out", "--force", "--only", "handbook"))
+                pt, pp = pages_of(work / "t-out" / "handbook.pdf"), pages_of(work / "p-out" / "handbook.pdf")
+                per_t, per_p = [x / pt for x in a], [x / pp for x in b]
+                row(rows, f"{number}. per page: {label} ({pt} pages) / prose ({pp} pages)",
+                    f"{1000 * statistics.median(per_t):.0f} ms/page",
+                    f"{1000 * statistics.median(per_p):.0f} ms/page", ratio(per_t, per_p), target)
         if want(6):  # many editions: jobs 1 vs jobs 2; no-op vs full
             p16 = make_project(work / "p16", 15)
             o16 = work / "p16-out"
