@@ -244,8 +244,8 @@ class CardLayout:
         """Lay the cards out, shrinking text that does not fit, and add the PDF to ``result``."""
         if not edition.deck.cards:
             return
-        first = cards_html(edition, layout=self.layout, out_dir=out_dir, scale={},
-                           options=print_options(edition, options))
+        printing = print_options(edition, options)
+        first = cards_html(edition, layout=self.layout, out_dir=out_dir, scale={}, options=printing)
         store = partwise.Store(partwise.store_folder(edition, out_dir, self.name), options.fresh_parts)
         key = partwise.document_key(first, edition, options)
         made = None if options.save_html else store.get(key)
@@ -255,9 +255,8 @@ class CardLayout:
             result.add_pdf(self.name, made.data, kept, first, False)
             return
         scale: dict[tuple[int, str], float] = {}
+        html = first  # at full size; the cards that overflow are set smaller, one step a pass
         while True:
-            html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale,
-                              options=print_options(edition, options))
             rendered = layout(html, edition, out_dir, self.name, options)
             over = overflowing(rendered)
             if not over:
@@ -276,6 +275,7 @@ class CardLayout:
                                             "type size; shorten it"))
             if problems:
                 raise RenderError(f"{edition.name}: card text does not fit", problems)
+            html = cards_html(edition, layout=self.layout, out_dir=out_dir, scale=scale, options=printing)
         for (number, side), factor in sorted(scale.items()):
             log.info("%s: card %d %s set at %d %%", edition.name, number, side, factor * 100)
         finishers: tuple[pdf.Finisher, ...]
