@@ -85,7 +85,7 @@ def test_build_line_reports_pages_size_and_seconds(built: tuple[Result, Path]) -
         value, unit = m["size"].split()
         scale = {"B": 1, "KB": 1024, "MB": 1024 * 1024}[unit]
         assert abs(float(value) * scale - size) <= scale, (line, size)
-        assert 0 <= float(m["seconds"]) < 60
+        assert float(m["seconds"]) >= 0  # how long it took is measured in benchmarks/, not bounded here
 
 
 def test_build_reports_the_handbook_page_count(built: tuple[Result, Path]) -> None:
