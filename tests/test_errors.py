@@ -411,6 +411,9 @@ def test_the_time_limit_through_the_builder(project: Path) -> None:
         "{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}{% endfor %}\n"}}})
     # The loop never ends, so the limit only has to outlast the work before the contents template (loading,
     # Markdown): 1 s did not on a loaded CI machine, where the time ran out before any template had begun.
+    # The steps out of reach, so that the time limit is the one that stops it.
+    with (project / "handbook.yaml").open("a", encoding="utf-8") as f:
+        f.write("limits:\n  template_steps: 1000000000000\n")
     report = build(project, BuildOptions(only=("handbook",), max_seconds=4, departments=("finance",)))
     assert set(report.failed) == {"finance"}
     text = "\n".join(str(p) for p in report.failed["finance"])
