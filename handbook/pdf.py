@@ -25,7 +25,7 @@ from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
-from . import assets, cjk, deadline, tagging
+from . import assets, cjk, deadline, hyphenation, tagging
 from .assets import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, AssetRules
 from .errors import HandbookError, Problem, RenderError, ResourceError, Severity
 
@@ -64,6 +64,7 @@ def font_config() -> FontConfiguration:
         cjk.install()  # justified lines of Chinese text: WeasyPrint alone widens spaces only
         tagging.install()  # tagged PDFs: roles, artifacts (running heads, page numbers, leaders), /Lang, /Scope
         _unambiguous_stream_ends()  # PDF/A: a stream's data ends where its /Length says
+        hyphenation.install()  # pyphen's dictionaries kept parsed in the user's cache (0.5 s for German)
         deadline.watch_logger("weasyprint.progress")  # each stage and page laid out: a time-limit checkpoint
         _FONT_CONFIG = FontConfiguration()
     return _FONT_CONFIG
