@@ -229,6 +229,36 @@ def test_the_preview_renders_by_parts_after_its_first_build(fixture_project: Any
     assert len(a) == len(b) and all(same_page(x, y) for x, y in zip(a, b, strict=True))
 
 
+def test_a_first_build_by_parts_renders_again_only_what_was_estimated(fixture_project: Any) -> None:
+    """No page map kept, one worker (the order is then fixed): the parts go in book order, each with
+    the exact pages of the parts before it, the contents last. A part whose numbers were all known
+    when it was rendered (its first page, the pages it names) is rendered once; only those that
+    name a page after them (estimated) are rendered again. The guess of the whole book from the
+    text's length alone (what a first build without this order rendered from) had every part
+    wrong. The PDF is the one document's."""
+    root = fixture_project("law-collection")
+    report = build(root, BuildOptions(out=root / "by-parts", only=("handbook",), parts="on", jobs=1))
+    assert report.ok, report.failed
+    done = layout(root)
+    assert done["rendered"] == [0, 1, 2, 3, 4]
+    assert done["again"] == [1, 2, 4] and done["passes"] == 2
+    assert 0 not in done["again"] and 3 not in done["again"]  # the contents, a part naming earlier pages
+    html_path = root / "one" / "handbook.print.html"
+    assert build(root, BuildOptions(out=root / "one", only=("handbook",), parts="off", save_html=True)).ok
+    made = parts.make(html_path.read_text(encoding="utf-8"), [a for g in done["groups"] for a in g],
+                      [(REPO / "styles" / "handbook.css").read_text(encoding="utf-8")], done["groups"])
+    assert made is not None and made.count == 5
+    final = parts.PageMap(done["starts"], done["anchors"], done["starts"][1])
+    guessed = parts.guess(made)
+    assert [i for i in range(made.count) if made.html(i, guessed) != made.html(i, final)] == [0, 1, 2, 3, 4]
+    one, by_parts = root / "one" / "handbook.pdf", root / "by-parts" / "handbook.pdf"
+    a, b = words(one), words(by_parts)
+    assert len(a) == len(b) > 40
+    assert [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if not same_page(x, y)] == []
+    ra, rb = PdfReader(one), PdfReader(by_parts)
+    assert labels(ra) == labels(rb) and outline(ra) == outline(rb) and links(ra) == links(rb)
+
+
 def test_what_parts_cannot_carry_is_one_document() -> None:
     theme = (REPO / "styles" / "handbook.css").read_text(encoding="utf-8")
     assert parts.unsupported([theme]) is None
