@@ -130,15 +130,13 @@ def store_folder(edition: Edition, out_dir: Path, name: str) -> Path:
 
 
 def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
-    """Whether this output is rendered by parts now: forced, a long edition built before (its page
-    map is kept), or a first build with two workers or more (the parts in book order:
-    :class:`InOrder`). A first build in one worker (``handbook serve``) is one document: each part
-    whose numbers were estimated wrong would be rendered again after the others, with no second
-    CPU to render it meanwhile."""
+    """Whether this output is rendered by parts now: forced, or a long edition built before (its
+    page map is kept). A first build is one document: without a page map the parts that name pages
+    of parts not yet rendered are rendered twice (:class:`InOrder`), and the build by parts is no
+    faster than one document for 1.6 times its CPU (benchmarks/README.md)."""
     if not eligible(edition, options):
         return False
-    return (options.parts == "on" or options.part_workers >= 2
-            or (store_folder(edition, out_dir, name) / LAYOUT).is_file())
+    return options.parts == "on" or (store_folder(edition, out_dir, name) / LAYOUT).is_file()
 
 
 def remember(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
