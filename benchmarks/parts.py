@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One long edition by parts, cold processes side by side (see benchmarks/README.md).
 
-    .venv/bin/python benchmarks/parts.py [--reps 3] [--chapters 40] [--jobs 2]
+    .venv/bin/python benchmarks/parts.py [--reps 3] [--chapters 40] [--jobs 2] [--links any|back]
 
 The 40-chapter book of ``large.py`` (real legal texts). Each repetition runs, interleaved, as fresh
 processes:
@@ -42,9 +42,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--chapters", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--links", choices=("any", "back"), default="any",
+                        help="back: each chapter's cross-reference names an earlier chapter")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="handbook-parts-"))
-    project = make_large(work / "book", args.chapters)
+    project = make_large(work / "book", args.chapters, links=args.links)
     one, by_parts = work / "one", work / "parts"
     timed(build_cmd(project, one, "--only", "handbook", "--save-html", "--parts", "off", "--jobs", "1"))
     html = one / "handbook.print.html"

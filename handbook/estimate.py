@@ -65,6 +65,11 @@ class Estimate:
                 found.add(owner)
         return frozenset(found)
 
+    def ahead(self) -> list[int]:
+        """The chapters' parts that name a page of a part after them: on a first build they are
+        rendered before the pages they name are known, so again when an estimate was wrong."""
+        return [i for i in range(1, self.made.count) if any(j > i for j in self.depends[i])]
+
     def exact(self, index: int, done: Mapping[int, Done]) -> bool:
         """Whether the numbers part ``index`` shows are all known from rendered parts."""
         return all(i in done for i in self.depends[index])

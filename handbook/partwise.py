@@ -18,7 +18,9 @@ and which parts the last build rendered.
 
 Used (``--parts auto``) for an edition of at least ``parts.MIN_CHAPTERS`` chapters from its second
 build: the first is one document, whose page map is kept (:func:`remember`), so the second renders
-every part once and later ones only what changed; ``on``/``off`` force it. Never for a PDF
+every part once and later ones only what changed; ``on``/``off`` force it. A first build with two
+workers or more goes by parts too when few parts name pages after them (:func:`first_by_parts`):
+the parts are sent in book order, each with the pages of those finished before it (:class:`InOrder`). Never for a PDF
 variant (PDF/A, PDF/UA, PDF/X: one structure tree, one set of output intents and metadata, written
 by WeasyPrint for one document), nor when the stylesheets ask for something a part cannot know
 (:func:`handbook.parts.unsupported`).
@@ -130,13 +132,33 @@ def store_folder(edition: Edition, out_dir: Path, name: str) -> Path:
 
 
 def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
-    """Whether this output is rendered by parts now: forced, or a long edition built before (its
-    page map is kept). A first build is one document: without a page map the parts that name pages
-    of parts not yet rendered are rendered twice (:class:`InOrder`), and the build by parts is no
-    faster than one document for 1.6 times its CPU (benchmarks/README.md)."""
+    """Whether this output may be rendered by parts now: forced, a long edition built before (its
+    page map is kept), or a first build with two workers or more (:func:`render` then looks at
+    what the parts name: :func:`first_by_parts`). A first build in one worker (``handbook serve``)
+    is one document: the parts whose numbers were estimated wrong would be rendered again after
+    the others, with no second CPU to render them meanwhile."""
     if not eligible(edition, options):
         return False
-    return options.parts == "on" or (store_folder(edition, out_dir, name) / LAYOUT).is_file()
+    return (options.parts == "on" or options.part_workers >= 2
+            or (store_folder(edition, out_dir, name) / LAYOUT).is_file())
+
+
+AHEAD_SHARE = 0.25  # a first build by parts (--parts auto) when at most this share of parts name later pages
+
+
+def first_by_parts(estimate: Estimate, options: RenderOptions) -> str | None:
+    """Why a first build (no page map kept) is one document, or None: by parts. A part that names
+    pages of a part after it is rendered before they are known (:class:`InOrder`), and again if an
+    estimate was wrong: with most parts doing so (the 40-chapter benchmark book, a cross-reference
+    from every chapter to any other: 13 of 14 parts), 8 or 9 of them were rendered twice and the
+    build by parts was no faster than one document for 1.6 times its CPU; with cross-references to
+    earlier chapters only, 3 (benchmarks/README.md)."""
+    if options.parts == "on":
+        return None
+    ahead = estimate.ahead()
+    if len(ahead) > AHEAD_SHARE * (estimate.made.count - 1):
+        return f"a first build, and {len(ahead)} of {estimate.made.count - 1} parts name pages after them"
+    return None
 
 
 def remember(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
@@ -253,8 +275,13 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     if known:
         pages = parts.guess(made, known)
     else:  # no page map: the parts in book order, each with the pages of those finished before it
+        estimate = Estimate(made)
+        why = first_by_parts(estimate, options)
+        if why:
+            log.info("%s: %s as one document: %s", edition.name, name, why)
+            return None
         try:
-            first = InOrder(made, Task(edition, out_dir, name, options, "", bleed), env, store).run()
+            first = InOrder(estimate, Task(edition, out_dir, name, options, "", bleed), env, store).run()
         except RenderError as exc:  # said again by one document, with the book's page numbers
             log.info("%s: %s as one document: a part failed: %s", edition.name, name, exc.message)
             return None
@@ -351,14 +378,14 @@ class InOrder:
     The first part is rendered here, before the workers are forked (they start warm: fonts loaded,
     hyphenation dictionaries read), and gives the first characters per page."""
 
-    def __init__(self, made: parts.Parts, task: Task, env: str, store: Store) -> None:
-        self.made, self.task, self.env, self.store = made, task, env, store
-        self.estimate = Estimate(made)
+    def __init__(self, estimate: Estimate, task: Task, env: str, store: Store) -> None:
+        self.made, self.task, self.env, self.store = estimate.made, task, env, store
+        self.estimate = estimate
         self.done: dict[int, Done] = {}
         self.shown: dict[int, str] = {}  # the HTML each part's latest rendering was made from
         self.results: dict[str, PartResult] = {}
         self.rendered: list[int] = []
-        self.order = [*range(1, made.count), 0]
+        self.order = [*range(1, self.made.count), 0]
 
     def key(self, html: str) -> str:
         return hashlib.sha256(f"{self.env}\n{html}".encode()).hexdigest()[:40]

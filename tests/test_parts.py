@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from handbook import parts
 from handbook.builder import BuildOptions, build
+from handbook.estimate import Done, Estimate
 from tests.conftest import PROJECTS, REPO, make_project
 
 Word = tuple[float, float, str]  # y, x (points from the top left), text
@@ -259,6 +260,31 @@ def test_a_first_build_by_parts_renders_again_only_what_was_estimated(fixture_pr
     assert labels(ra) == labels(rb) and outline(ra) == outline(rb) and links(ra) == links(rb)
 
 
+def test_auto_renders_a_first_build_by_parts_when_few_parts_name_later_pages(fixture_project: Any) -> None:
+    """--parts auto, two workers, no page map: the law collection (one part of four names a later
+    page) is rendered by parts at once; with a link to the last chapter in every chapter (every
+    part names a later page, so most would be rendered twice) it is one document, and its page map
+    is kept for the next build."""
+    root = fixture_project("law-collection")
+    report = build(root, BuildOptions(out=root / "first", only=("handbook",), jobs=2))
+    assert report.ok, report.failed
+    done = layout(root)
+    assert not done.get("one_document") and done["rendered"] == [0, 1, 2, 3, 4] and "again" in done
+    one = root / "one"
+    assert build(root, BuildOptions(out=one, only=("handbook",), parts="off")).ok
+    a, b = words(one / "handbook.pdf"), words(root / "first" / "handbook.pdf")
+    assert len(a) == len(b) and all(same_page(x, y) for x, y in zip(a, b, strict=True))
+
+    shutil.rmtree(root / ".handbook-cache")
+    for chapter in sorted((root / "content").glob("*.md"))[:-1]:
+        chapter.write_text(chapter.read_text(encoding="utf-8") + "\n\nSiehe [Bargeld](12-bargeldpruefv.md).\n",
+                           encoding="utf-8")
+    report = build(root, BuildOptions(out=root / "linked", only=("handbook",), jobs=2))
+    assert report.ok, report.failed
+    done = layout(root)
+    assert done["one_document"] and done["rendered"] == [] and not list(store(root).glob("*.pdf"))
+
+
 def test_what_parts_cannot_carry_is_one_document() -> None:
     theme = (REPO / "styles" / "handbook.css").read_text(encoding="utf-8")
     assert parts.unsupported([theme]) is None
@@ -291,6 +317,20 @@ def test_split_and_numbers() -> None:
     assert 'class="cover"' in first and "counter-reset" not in first and 'class="back-cover"' not in first
     assert f'<article class="chapter" id="{parts.PART_END}"><span id="ch-b"></span></article></main>' in first
     assert parts.make(page.replace("<main>", "<div>").replace("</main>", "</div>"), ["ch-a"], []) is None
+    # a names c (the first page of the next part: after a's own part), b, c and d name a; the contents b
+    estimate = Estimate(made)
+    assert [sorted(d) for d in estimate.depends] == [[1], [1], [1]] and estimate.ahead() == []
+    assert not estimate.exact(2, {}) and estimate.exact(2, {1: Done(4, {"ch-a": 0, "ch-b": 2})})
+    linked = parts.make(page.replace('<a href="#ch-a">x</a></article>\n<article class="chapter" id="ch-c"',
+                                     '<a href="#ch-d">x</a></article>\n<article class="chapter" id="ch-c"'),
+                        ["ch-a", "ch-b", "ch-c", "ch-d"], [])
+    assert linked is not None
+    later = Estimate(linked)
+    assert later.ahead() == [1] and sorted(later.depends[1]) == [1, 2]  # b names d: not on part 2's first page
+    guessed = estimate.page_map({})  # ch-a: 160 characters at 1,000 a page: 1 page, and a blank one
+    assert guessed.anchors["ch-b"] - guessed.anchors["ch-a"] == 2 and guessed.starts[2] - guessed.starts[1] == 4
+    known = estimate.page_map({1: Done(6, {"ch-a": 0, "ch-b": 4})})  # rendered: its own pages
+    assert known.anchors["ch-b"] - known.anchors["ch-a"] == 4 and known.starts[2] - known.starts[1] == 6
 
 
 def test_chinese_print_shop_edition_by_parts(fixture_project: Any) -> None:
