@@ -48,6 +48,7 @@ class Estimate:
         for i in range(made.count):
             for anchor in made.ids(i):
                 self.owner.setdefault(anchor, i)
+        self.firsts = {made.chapters(i)[0] for i in range(1, made.count)}  # on their part's first page
         self.depends = [self._depends(i) for i in range(made.count)]
 
     def _depends(self, index: int) -> frozenset[int]:
@@ -55,13 +56,12 @@ class Estimate:
         before it (its first page) and, for each anchor it names, the parts before that anchor's
         part and that part itself unless the anchor is on its first page."""
         found = set(range(1, index))
-        firsts = {self.made.chapters(i)[0] for i in range(1, self.made.count)}
         for anchor in parts.referenced(self.made.body(index), self.made.pairs):
             owner = self.owner.get(anchor)
             if owner is None:
                 continue
             found.update(range(1, owner))
-            if anchor not in firsts:
+            if anchor not in self.firsts:
                 found.add(owner)
         return frozenset(found)
 

@@ -34,7 +34,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -405,6 +405,7 @@ class InOrder:
         return None
 
     def why(self, index: int) -> str:
+        """For the debug log: whether the part's numbers are all known, else whose pages are estimated."""
         missing = sorted(self.estimate.depends[index] - set(self.done))
         again = "again, " if index in self.done else ""
         return f"{again}estimated: parts {missing}" if missing else f"{again}exact"
@@ -427,8 +428,6 @@ class InOrder:
 
     def run(self) -> tuple[dict[str, PartResult], list[int], parts.PageMap] | None:
         """Every part rendered with the numbers of the others; None: they did not settle."""
-        from dataclasses import replace
-
         workers = min(self.task.options.part_workers, self.made.count - 1)
         while not self.rendered or workers <= 1:  # the first part here, or all of them with one worker
             picked = self.next(set())
@@ -445,7 +444,6 @@ class InOrder:
     def _pool(self, workers: int) -> tuple[dict[str, PartResult], list[int], parts.PageMap] | None:
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-        from dataclasses import replace
 
         from .builder import _init_worker
 
@@ -462,7 +460,7 @@ class InOrder:
                     index, html = picked
                     if self.kept(index, html):
                         continue
-                    if self.rendered.count(index) + sum(i == index for i, _ in running.values()) >= MAX_ROUNDS:
+                    if self.rendered.count(index) >= MAX_ROUNDS:  # (a part is never sent twice at once)
                         return None
                     log.debug("part %d sent (%s); %s running", index, self.why(index),
                               sorted(i for i, _ in running.values()))
