@@ -65,10 +65,12 @@ def _table(text: str, rows: int, seed: int, wide: bool = False) -> str:
     return "\n".join(lines)
 
 
-def chapter(n: int, total: int, kind: str, repeat: int) -> str:
+def chapter(n: int, total: int, kind: str, repeat: int, links: str = "any") -> str:
     source = SOURCES[n % len(SOURCES)]
     body = _body(source)
     other = (n * 7 + 3) % total
+    if links == "back":  # an earlier chapter (none in the first)
+        other = other % n if n else n
     parts = []
     for r in range(repeat):
         if kind in ("tables", "wide-tables"):
@@ -77,13 +79,14 @@ def chapter(n: int, total: int, kind: str, repeat: int) -> str:
             parts.append(f"## Abschnitt {r + 1}\n\n{body}")
             if kind == "mixed" and r % 2 == 0:
                 parts.append(_table(body, 12, n + r))
-    link = f"Siehe auch [Kapitel {other + 1}]({other + 1:02d}-kapitel.md)."
+    link = f"Siehe auch [Kapitel {other + 1}]({other + 1:02d}-kapitel.md)." if other != n else ""
     return (f"---\ntitle: Kapitel {n + 1} – {source.stem.split('-', 1)[-1][:40]}\n"
             f"short_title: Kapitel {n + 1}\n---\n\n{link}\n\n" + "\n\n".join(parts) + "\n")
 
 
-def make_large(dest: Path, chapters: int = 40, kind: str = "mixed", repeat: int = 2) -> Path:
-    """A project of ``chapters`` chapters (about 7 pages each at ``repeat=2``, A5)."""
+def make_large(dest: Path, chapters: int = 40, kind: str = "mixed", repeat: int = 2, links: str = "any") -> Path:
+    """A project of ``chapters`` chapters (about 7 pages each at ``repeat=2``, A5); ``links="back"``:
+    each chapter's cross-reference names an earlier chapter (none in the first)."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -93,7 +96,7 @@ def make_large(dest: Path, chapters: int = 40, kind: str = "mixed", repeat: int 
     content = dest / "content"
     content.mkdir()
     for n in range(chapters):
-        (content / f"{n + 1:02d}-kapitel.md").write_text(chapter(n, chapters, kind, repeat), encoding="utf-8")
+        (content / f"{n + 1:02d}-kapitel.md").write_text(chapter(n, chapters, kind, repeat, links), encoding="utf-8")
     return dest
 
 
@@ -103,5 +106,6 @@ if __name__ == "__main__":
     parser.add_argument("--chapters", type=int, default=40)
     parser.add_argument("--kind", choices=("mixed", "prose", "tables", "wide-tables"), default="mixed")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--links", choices=("any", "back"), default="any")
     a = parser.parse_args()
-    print(make_large(a.dest, a.chapters, a.kind, a.repeat))
+    print(make_large(a.dest, a.chapters, a.kind, a.repeat, a.links))

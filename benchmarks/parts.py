@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """One long edition by parts, cold processes side by side (see benchmarks/README.md).
 
-    .venv/bin/python benchmarks/parts.py [--reps 3] [--chapters 40] [--jobs 2]
+    .venv/bin/python benchmarks/parts.py [--reps 3] [--chapters 40] [--jobs 2] [--links any|back]
 
 The 40-chapter book of ``large.py`` (real legal texts). Each repetition runs, interleaved, as fresh
 processes:
 
 - WeasyPrint alone rendering the saved print HTML (``HTML(filename).write_pdf()``);
 - ``handbook build --parts off``: the edition as one document (``--force``, one worker);
-- ``handbook build --parts on --jobs 2``, cold: no part of an earlier build and no page map;
+- ``handbook build --parts on --jobs 2``, cold: no part of an earlier build and no page map (the
+  parts it rendered twice are printed);
 - the same with the last build's page map (``layout.json``) but no part PDFs: every part rendered;
 - a word changed inside chapter 17, then ``handbook build --jobs 2`` (the parts of the last build).
 
@@ -19,6 +20,7 @@ ratios of medians with the spread of the pairs, the load before and after, and t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -40,9 +42,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--chapters", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--links", choices=("any", "back"), default="any",
+                        help="back: each chapter's cross-reference names an earlier chapter")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="handbook-parts-"))
-    project = make_large(work / "book", args.chapters)
+    project = make_large(work / "book", args.chapters, links=args.links)
     one, by_parts = work / "one", work / "parts"
     timed(build_cmd(project, one, "--only", "handbook", "--save-html", "--parts", "off", "--jobs", "1"))
     html = one / "handbook.print.html"
@@ -55,6 +59,7 @@ def main() -> None:
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
     peak: dict[str, float] = dict.fromkeys(names, 0.0)
+    again: list[int] = []  # the parts a cold build rendered twice (or more)
     for rep in range(args.reps):
         runs = {
             "alone": alone_cmd([html]),
@@ -71,6 +76,8 @@ def main() -> None:
             if name == "edit in chapter 17":
                 chapter.write_text(text.replace("Abschnitt 1", f"Abschnitt Eins ({rep})", 1), encoding="utf-8")
             seconds, rss = timed(cmd)
+            if name == "parts, cold":
+                again.append(len(json.loads((cache / "layout.json").read_text(encoding="utf-8")).get("again", [])))
             wall[name].append(seconds)
             cpu[name].append(CPU[-1])
             peak[name] = max(peak[name], rss)
@@ -78,6 +85,7 @@ def main() -> None:
               flush=True)
     chapter.write_text(text, encoding="utf-8")
     print(f"load after: {load()}")
+    print(f"parts rendered twice by a cold build: {again}")
     a, b = one / "handbook.pdf", by_parts / "handbook.pdf"
     print(f"pages: one document {pages_of(a)}, by parts {pages_of(b)}; "
           f"sizes {a.stat().st_size // 1024} KB / {b.stat().st_size // 1024} KB")

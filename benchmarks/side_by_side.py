@@ -31,6 +31,10 @@ from run import make_project
 
 BIN = Path(sys.executable).parent
 HANDBOOK = str(BIN / "handbook")
+# The checkout this script is in, not the one the virtual environment's `handbook` was installed
+# from (a git worktree shares the main checkout's environment).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")) if p)
 ALONE = r"""
 import sys
 from weasyprint import HTML

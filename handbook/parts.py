@@ -36,7 +36,7 @@ from .numerals import roman
 PART_END = "handbook-part-end"
 MIN_CHAPTERS = 12  # fewer chapters: one document
 CHAPTERS_PER_PART = 3  # about; parts are of about equal length
-CHARS_PER_PAGE = 2_200  # a first guess of a page's text before anything was rendered (A5)
+CHARS_PER_PAGE = 1_000  # a first guess of a page's text before anything was rendered (A5: 970 to 1,080 measured)
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _TARGET_COUNTER = re.compile(

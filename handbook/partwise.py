@@ -18,7 +18,9 @@ and which parts the last build rendered.
 
 Used (``--parts auto``) for an edition of at least ``parts.MIN_CHAPTERS`` chapters from its second
 build: the first is one document, whose page map is kept (:func:`remember`), so the second renders
-every part once and later ones only what changed; ``on``/``off`` force it. Never for a PDF
+every part once and later ones only what changed; ``on``/``off`` force it. A first build with two
+workers or more goes by parts too when few parts name pages after them (:func:`first_by_parts`):
+the parts are sent in book order, each with the pages of those finished before it (:class:`InOrder`). Never for a PDF
 variant (PDF/A, PDF/UA, PDF/X: one structure tree, one set of output intents and metadata, written
 by WeasyPrint for one document), nor when the stylesheets ask for something a part cannot know
 (:func:`handbook.parts.unsupported`).
@@ -30,13 +32,15 @@ import hashlib
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache, parts
 from .errors import Problem, RenderError, Severity, display_path
+from .estimate import Done, Estimate
 from .output import atomic_write
 from .render import stylesheets_for
 
@@ -86,6 +90,7 @@ class ByParts:
     fetched: list[Path]
     rendered: list[int]  # the parts rendered by this build (the others were the last build's)
     count: int
+    again: list[int] = field(default_factory=list)  # the parts this build rendered more than once
 
 
 def render_part(task: Task) -> PartResult:
@@ -127,12 +132,33 @@ def store_folder(edition: Edition, out_dir: Path, name: str) -> Path:
 
 
 def wanted(edition: Edition, name: str, options: RenderOptions, out_dir: Path) -> bool:
-    """Whether this output is rendered by parts now: forced, or a long edition built before (its
-    page map is kept). A first build is one document: without a page map every part would be
-    rendered twice, twice the CPU of one document."""
+    """Whether this output may be rendered by parts now: forced, a long edition built before (its
+    page map is kept), or a first build with two workers or more (:func:`render` then looks at
+    what the parts name: :func:`first_by_parts`). A first build in one worker (``handbook serve``)
+    is one document: the parts whose numbers were estimated wrong would be rendered again after
+    the others, with no second CPU to render them meanwhile."""
     if not eligible(edition, options):
         return False
-    return options.parts == "on" or (store_folder(edition, out_dir, name) / LAYOUT).is_file()
+    return (options.parts == "on" or options.part_workers >= 2
+            or (store_folder(edition, out_dir, name) / LAYOUT).is_file())
+
+
+AHEAD_SHARE = 0.25  # a first build by parts (--parts auto) when at most this share of parts name later pages
+
+
+def first_by_parts(estimate: Estimate, options: RenderOptions) -> str | None:
+    """Why a first build (no page map kept) is one document, or None: by parts. A part that names
+    pages of a part after it is rendered before they are known (:class:`InOrder`), and again if an
+    estimate was wrong: with most parts doing so (the 40-chapter benchmark book, a cross-reference
+    from every chapter to any other: 13 of 14 parts), 8 or 9 of them were rendered twice and the
+    build by parts was no faster than one document for 1.6 times its CPU; with cross-references to
+    earlier chapters only, 3 (benchmarks/README.md)."""
+    if options.parts == "on":
+        return None
+    ahead = estimate.ahead()
+    if len(ahead) > AHEAD_SHARE * (estimate.made.count - 1):
+        return f"a first build, and {len(ahead)} of {estimate.made.count - 1} parts name pages after them"
+    return None
 
 
 def remember(html: str, edition: Edition, out_dir: Path, name: str, options: RenderOptions,
@@ -241,11 +267,30 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
     if made is None:
         log.info("%s: %s as one document: the template does not place the chapters in <main>", edition.name, name)
         return None
-    pages = parts.guess(made, store.layout.get("anchors"))
     env = _environment(edition, options, bleed)
     results: dict[str, PartResult] = {}
     rendered: list[int] = []
     passes = 0
+    known = store.layout.get("anchors")
+    if known:
+        pages = parts.guess(made, known)
+    else:  # no page map: the parts in book order, each with the pages of those finished before it
+        estimate = Estimate(made)
+        why = first_by_parts(estimate, options)
+        if why:
+            log.info("%s: %s as one document: %s", edition.name, name, why)
+            return None
+        try:
+            first = InOrder(estimate, Task(edition, out_dir, name, options, "", bleed), env, store).run()
+        except RenderError as exc:  # said again by one document, with the book's page numbers
+            log.info("%s: %s as one document: a part failed: %s", edition.name, name, exc.message)
+            return None
+        if first is None:
+            log.warning("%s: %s: the page numbers of the parts did not settle; rendered as one document",
+                        edition.name, name)
+            return None
+        results, rendered, pages = first
+        passes = max(Counter(rendered).values())
     for _round in range(MAX_ROUNDS):
         htmls = [made.html(i, pages) for i in range(made.count)]
         keys = [hashlib.sha256(f"{env}\n{h}".encode()).hexdigest()[:40] for h in htmls]
@@ -277,10 +322,12 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
         return None
     from . import assemble
 
+    again = sorted(i for i, n in Counter(rendered).items() if n > 1)
     data = assemble.join([assemble.PartPdf(r.data, r.pages) for r in current], front_pages=pages.front)
     store.keep_only(set(keys), {"groups": [list(made.chapters(i)) for i in range(1, made.count)],
                                 "starts": pages.starts, "anchors": pages.anchors,
-                                "rendered": sorted(set(rendered)), "passes": passes, "parts": made.count})
+                                "rendered": sorted(set(rendered)), "passes": passes, "parts": made.count,
+                                "again": again})
     total = sum(r.pages for r in current)
     limit = options.max_pages or edition.settings.limits.pages
     if total > limit:
@@ -288,8 +335,9 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
                           "(is some content repeated by mistake? limits.pages in handbook.yaml raises it)")
     warnings = list(dict.fromkeys(w for r in current for w in r.warnings))
     fetched = [Path(p) for p in dict.fromkeys(p for r in current for p in r.fetched)]
-    log.info("%s: %s by parts: %d of %d rendered", edition.name, name, len(set(rendered)), made.count)
-    return data, ByParts(total, warnings, fetched, sorted(set(rendered)), made.count)
+    log.info("%s: %s by parts: %d of %d rendered, %d of them twice or more", edition.name, name,
+             len(set(rendered)), made.count, len(again))
+    return data, ByParts(total, warnings, fetched, sorted(set(rendered)), made.count, again)
 
 
 def _run(tasks: list[Task], workers: int) -> list[PartResult]:
@@ -319,3 +367,114 @@ def _run(tasks: list[Task], workers: int) -> list[PartResult]:
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+class InOrder:
+    """The first build by parts, without a page map: the parts in book order (the contents last), as
+    workers free up. When a part is sent, the parts finished so far give their exact pages; only
+    those still running or not yet sent are estimated (:class:`handbook.estimate.Estimate`). A part
+    whose numbers turn out wrong is rendered again as soon as they are all known, before the next
+    part in order: meanwhile the part running before that one finishes, so fewer are sent on a guess.
+    The first part is rendered here, before the workers are forked (they start warm: fonts loaded,
+    hyphenation dictionaries read), and gives the first characters per page."""
+
+    def __init__(self, estimate: Estimate, task: Task, env: str, store: Store) -> None:
+        self.made, self.task, self.env, self.store = estimate.made, task, env, store
+        self.estimate = estimate
+        self.done: dict[int, Done] = {}
+        self.shown: dict[int, str] = {}  # the HTML each part's latest rendering was made from
+        self.results: dict[str, PartResult] = {}
+        self.rendered: list[int] = []
+        self.order = [*range(1, self.made.count), 0]
+
+    def key(self, html: str) -> str:
+        return hashlib.sha256(f"{self.env}\n{html}".encode()).hexdigest()[:40]
+
+    def next(self, running: set[int]) -> tuple[int, str] | None:
+        """What to render now: a part rendered before whose numbers are now all known and changed,
+        else the next part in order never rendered (on estimates); None: wait for a running part."""
+        pages = self.estimate.page_map(self.done)
+        for i in sorted(self.done):
+            if i not in running and self.estimate.exact(i, self.done):
+                html = self.made.html(i, pages)
+                if html != self.shown[i]:
+                    return i, html
+        for i in self.order:
+            if i not in self.done and i not in running:
+                return i, self.made.html(i, pages)
+        return None
+
+    def why(self, index: int) -> str:
+        """For the debug log: whether the part's numbers are all known, else whose pages are estimated."""
+        missing = sorted(self.estimate.depends[index] - set(self.done))
+        again = "again, " if index in self.done else ""
+        return f"{again}estimated: parts {missing}" if missing else f"{again}exact"
+
+    def finish(self, index: int, html: str, result: PartResult, rendered: bool) -> None:
+        key = self.key(html)
+        self.done[index] = Done(result.pages, result.anchors)
+        self.shown[index] = html
+        self.results[key] = result
+        if rendered:
+            self.store.put(key, result)
+            self.rendered.append(index)
+
+    def kept(self, index: int, html: str) -> bool:
+        """Whether the store has this part's PDF already (then it is taken, not rendered)."""
+        found = self.store.get(self.key(html))
+        if found is not None:
+            self.finish(index, html, found, False)
+        return found is not None
+
+    def run(self) -> tuple[dict[str, PartResult], list[int], parts.PageMap] | None:
+        """Every part rendered with the numbers of the others; None: they did not settle."""
+        workers = min(self.task.options.part_workers, self.made.count - 1)
+        while not self.rendered or workers <= 1:  # the first part here, or all of them with one worker
+            picked = self.next(set())
+            if picked is None:
+                return self.results, self.rendered, self.estimate.page_map(self.done)
+            index, html = picked
+            if not self.kept(index, html):
+                if self.rendered.count(index) >= MAX_ROUNDS:
+                    return None
+                log.debug("part %d here (%s)", index, self.why(index))
+                self.finish(index, html, render_part(replace(self.task, html=html)), True)
+        return self._pool(workers)
+
+    def _pool(self, workers: int) -> tuple[dict[str, PartResult], list[int], parts.PageMap] | None:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+        from .builder import _init_worker
+
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                   initargs=(os.getpid(),))
+        running: dict[Future[PartResult], tuple[int, str]] = {}
+        try:
+            while True:
+                while len(running) < workers:
+                    picked = self.next({i for i, _ in running.values()})
+                    if picked is None:
+                        break
+                    index, html = picked
+                    if self.kept(index, html):
+                        continue
+                    if self.rendered.count(index) >= MAX_ROUNDS:  # (a part is never sent twice at once)
+                        return None
+                    log.debug("part %d sent (%s); %s running", index, self.why(index),
+                              sorted(i for i, _ in running.values()))
+                    running[pool.submit(render_part, replace(self.task, html=html))] = (index, html)
+                if not running:
+                    return self.results, self.rendered, self.estimate.page_map(self.done)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: running[f][0]):
+                    index, html = running.pop(future)
+                    self.finish(index, html, future.result(), True)
+        except BaseException:  # Ctrl+C, the time limit, a part that failed: stop the others now
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():
+                child.kill()
+            raise
+        finally:
+            pool.shutdown(wait=True)

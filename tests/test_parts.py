@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from handbook import parts
 from handbook.builder import BuildOptions, build
+from handbook.estimate import Done, Estimate
 from tests.conftest import PROJECTS, REPO, make_project
 
 Word = tuple[float, float, str]  # y, x (points from the top left), text
@@ -229,6 +230,61 @@ def test_the_preview_renders_by_parts_after_its_first_build(fixture_project: Any
     assert len(a) == len(b) and all(same_page(x, y) for x, y in zip(a, b, strict=True))
 
 
+def test_a_first_build_by_parts_renders_again_only_what_was_estimated(fixture_project: Any) -> None:
+    """No page map kept, one worker (the order is then fixed): the parts go in book order, each with
+    the exact pages of the parts before it, the contents last. A part whose numbers were all known
+    when it was rendered (its first page, the pages it names) is rendered once; only those that
+    name a page after them (estimated) are rendered again. The guess of the whole book from the
+    text's length alone (what a first build without this order rendered from) had every part
+    wrong. The PDF is the one document's."""
+    root = fixture_project("law-collection")
+    report = build(root, BuildOptions(out=root / "by-parts", only=("handbook",), parts="on", jobs=1))
+    assert report.ok, report.failed
+    done = layout(root)
+    assert done["rendered"] == [0, 1, 2, 3, 4]
+    assert done["again"] == [1, 2, 4] and done["passes"] == 2
+    assert 0 not in done["again"] and 3 not in done["again"]  # the contents, a part naming earlier pages
+    html_path = root / "one" / "handbook.print.html"
+    assert build(root, BuildOptions(out=root / "one", only=("handbook",), parts="off", save_html=True)).ok
+    made = parts.make(html_path.read_text(encoding="utf-8"), [a for g in done["groups"] for a in g],
+                      [(REPO / "styles" / "handbook.css").read_text(encoding="utf-8")], done["groups"])
+    assert made is not None and made.count == 5
+    final = parts.PageMap(done["starts"], done["anchors"], done["starts"][1])
+    guessed = parts.guess(made)
+    assert [i for i in range(made.count) if made.html(i, guessed) != made.html(i, final)] == [0, 1, 2, 3, 4]
+    one, by_parts = root / "one" / "handbook.pdf", root / "by-parts" / "handbook.pdf"
+    a, b = words(one), words(by_parts)
+    assert len(a) == len(b) > 40
+    assert [i + 1 for i, (x, y) in enumerate(zip(a, b, strict=True)) if not same_page(x, y)] == []
+    ra, rb = PdfReader(one), PdfReader(by_parts)
+    assert labels(ra) == labels(rb) and outline(ra) == outline(rb) and links(ra) == links(rb)
+
+
+def test_auto_renders_a_first_build_by_parts_when_few_parts_name_later_pages(fixture_project: Any) -> None:
+    """--parts auto, two workers, no page map: the law collection (one part of four names a later
+    page) is rendered by parts at once; with a link to the last chapter in every chapter (every
+    part names a later page, so most would be rendered twice) it is one document, and its page map
+    is kept for the next build."""
+    root = fixture_project("law-collection")
+    report = build(root, BuildOptions(out=root / "first", only=("handbook",), jobs=2))
+    assert report.ok, report.failed
+    done = layout(root)
+    assert not done.get("one_document") and done["rendered"] == [0, 1, 2, 3, 4] and "again" in done
+    one = root / "one"
+    assert build(root, BuildOptions(out=one, only=("handbook",), parts="off")).ok
+    a, b = words(one / "handbook.pdf"), words(root / "first" / "handbook.pdf")
+    assert len(a) == len(b) and all(same_page(x, y) for x, y in zip(a, b, strict=True))
+
+    shutil.rmtree(root / ".handbook-cache")
+    for chapter in sorted((root / "content").glob("*.md"))[:-1]:
+        chapter.write_text(chapter.read_text(encoding="utf-8") + "\n\nSiehe [Bargeld](12-bargeldpruefv.md).\n",
+                           encoding="utf-8")
+    report = build(root, BuildOptions(out=root / "linked", only=("handbook",), jobs=2))
+    assert report.ok, report.failed
+    done = layout(root)
+    assert done["one_document"] and done["rendered"] == [] and not list(store(root).glob("*.pdf"))
+
+
 def test_what_parts_cannot_carry_is_one_document() -> None:
     theme = (REPO / "styles" / "handbook.css").read_text(encoding="utf-8")
     assert parts.unsupported([theme]) is None
@@ -261,6 +317,20 @@ def test_split_and_numbers() -> None:
     assert 'class="cover"' in first and "counter-reset" not in first and 'class="back-cover"' not in first
     assert f'<article class="chapter" id="{parts.PART_END}"><span id="ch-b"></span></article></main>' in first
     assert parts.make(page.replace("<main>", "<div>").replace("</main>", "</div>"), ["ch-a"], []) is None
+    # a names c (the first page of the next part: after a's own part), b, c and d name a; the contents b
+    estimate = Estimate(made)
+    assert [sorted(d) for d in estimate.depends] == [[1], [1], [1]] and estimate.ahead() == []
+    assert not estimate.exact(2, {}) and estimate.exact(2, {1: Done(4, {"ch-a": 0, "ch-b": 2})})
+    linked = parts.make(page.replace('<a href="#ch-a">x</a></article>\n<article class="chapter" id="ch-c"',
+                                     '<a href="#ch-d">x</a></article>\n<article class="chapter" id="ch-c"'),
+                        ["ch-a", "ch-b", "ch-c", "ch-d"], [])
+    assert linked is not None
+    later = Estimate(linked)
+    assert later.ahead() == [1] and sorted(later.depends[1]) == [1, 2]  # b names d: not on part 2's first page
+    guessed = estimate.page_map({})  # ch-a: 160 characters at 1,000 a page: 1 page, and a blank one
+    assert guessed.anchors["ch-b"] - guessed.anchors["ch-a"] == 2 and guessed.starts[2] - guessed.starts[1] == 4
+    known = estimate.page_map({1: Done(6, {"ch-a": 0, "ch-b": 4})})  # rendered: its own pages
+    assert known.anchors["ch-b"] - known.anchors["ch-a"] == 4 and known.starts[2] - known.starts[1] == 6
 
 
 def test_chinese_print_shop_edition_by_parts(fixture_project: Any) -> None:
