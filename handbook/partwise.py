@@ -33,7 +33,8 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,8 @@ from .output import atomic_write
 from .render import stylesheets_for
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from .model import Edition
     from .options import RenderOptions
 
@@ -345,22 +348,30 @@ def _run(tasks: list[Task], workers: int) -> list[PartResult]:
     workers = min(workers, len(tasks) - 1)
     if workers <= 1:
         return [render_part(task) for task in tasks]
+    # The shortest part here first: the workers are forked warm (fonts loaded, hyphenation
+    # dictionaries read), which saves each of them about a second of a cold start.
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].html))  # the longest first
+    done = {order[-1]: render_part(tasks[order[-1]])}
+    with _workers(workers) as pool:
+        futures = {i: pool.submit(render_part, tasks[i]) for i in order[:-1]}
+        return [done[i] if i in done else futures[i].result() for i in range(len(tasks))]
+
+
+@contextmanager
+def _workers(count: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``count`` worker processes forked from this one (warm); on any exception (Ctrl+C,
+    the time limit, a part that failed) the others are stopped at once."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from .builder import _init_worker
 
-    # The shortest part here first: the workers are forked warm (fonts loaded, hyphenation
-    # dictionaries read), which saves each of them about a second of a cold start.
-    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].html))  # the longest first
-    done = {order[-1]: render_part(tasks[order[-1]])}
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_init_worker,
                                initargs=(os.getpid(),))
     try:
-        futures = {i: pool.submit(render_part, tasks[i]) for i in order[:-1]}
-        return [done[i] if i in done else futures[i].result() for i in range(len(tasks))]
-    except BaseException:  # Ctrl+C, the time limit, a part that failed: stop the others now
+        yield pool
+    except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for child in multiprocessing.active_children():
             child.kill()
@@ -442,16 +453,10 @@ class InOrder:
         return self._pool(workers)
 
     def _pool(self, workers: int) -> tuple[dict[str, PartResult], list[int], parts.PageMap] | None:
-        import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, Future, wait
 
-        from .builder import _init_worker
-
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(os.getpid(),))
         running: dict[Future[PartResult], tuple[int, str]] = {}
-        try:
+        with _workers(workers) as pool:
             while True:
                 while len(running) < workers:
                     picked = self.next({i for i, _ in running.values()})
@@ -471,10 +476,3 @@ class InOrder:
                 for future in sorted(finished, key=lambda f: running[f][0]):
                     index, html = running.pop(future)
                     self.finish(index, html, future.result(), True)
-        except BaseException:  # Ctrl+C, the time limit, a part that failed: stop the others now
-            pool.shutdown(wait=False, cancel_futures=True)
-            for child in multiprocessing.active_children():
-                child.kill()
-            raise
-        finally:
-            pool.shutdown(wait=True)
