@@ -34,21 +34,28 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # of a cache entry: bump when what is written changes
 
 
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "handbook" / "hyphenation"
+def cache_folder() -> Path | None:
+    """The user's cache for the dictionaries; None without one (no home, a relative path: as the XDG
+    specification says, ignored — never a folder relative to where the command runs)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "handbook" / "hyphenation" if os.path.isabs(base) else None
 
 
 def entry_path(dictionary: Path) -> Path | None:
-    """Where the parsed ``dictionary`` is kept (None: the file cannot be read)."""
+    """Where the parsed ``dictionary`` is kept (None: no cache, or the file cannot be read)."""
     import pyphen
 
+    folder = cache_folder()
     try:
         stat = dictionary.stat()
     except OSError:
         return None
+    if folder is None:
+        return None
     key = f"{FORMAT}\0{pyphen.VERSION}\0{dictionary.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
-    return cache_folder() / f"{dictionary.stem}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
+    return folder / f"{dictionary.stem}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.json"
 
 
 def _dump(parsed: Any) -> str | None:
