@@ -14,14 +14,12 @@ Text in, text out: no WeasyPrint here.
 from __future__ import annotations
 
 import html as html_lib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import parts
 
 BLANK = 0.5  # the blank page before a right-hand chapter: half a page a chapter on average
-_ID = re.compile(r'\sid="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,9 @@ class Estimate:
         # each chapter's anchors other than its own and the characters of text before them
         self.inside: list[list[tuple[str, int]]] = []
         for chapter in split.chapters:
-            self.inside.append([(html_lib.unescape(m[1]), parts.text_length(chapter[:m.start()]))
-                                for m in _ID.finditer(chapter)][1:])
+            found = list(parts.ID.finditer(chapter))[1:]
+            before = parts.text_lengths_before(chapter, [m.start() for m in found])
+            self.inside.append([(html_lib.unescape(m[1]), chars) for m, chars in zip(found, before, strict=True)])
         self.owner: dict[str, int] = {}
         for i in range(made.count):
             for anchor in made.ids(i):
@@ -85,16 +84,6 @@ class Estimate:
             pages += result.pages - BLANK * (end - start)
         return chars / pages if chars > 0 and pages > 0 else parts.CHARS_PER_PAGE
 
-    def chapter_pages(self, chapter: int, rate: float) -> int:
-        """The estimated pages of a chapter: its text at ``rate``, to an even count."""
-        n = max(1, -(-self.sizes[chapter] // max(1, round(rate))))
-        return n + n % 2
-
-    def front_pages(self) -> int:
-        """The cover and the contents, before they are rendered (as :func:`handbook.parts.guess`)."""
-        toc = -(-len(self.made.split.anchors) // 16)
-        return 2 + toc + toc % 2
-
     def page_map(self, done: Mapping[int, Done]) -> parts.PageMap:
         """The book's page map: the rendered parts' pages and anchors, the others estimated. With
         every part rendered it is the page map of :func:`handbook.partwise.render`'s next pass."""
@@ -112,11 +101,11 @@ class Estimate:
             elif i == 0:
                 for anchor in self.made.ids(0):
                     anchors.setdefault(anchor, 2)
-                at += self.front_pages()
+                at += parts.front_pages_guessed(len(self.made.split.anchors))
             else:
                 start, end = self.made.groups[i - 1]
                 for chapter in range(start, end):
-                    pages = self.chapter_pages(chapter, rate)
+                    pages = parts.pages_guessed(self.sizes[chapter], rate)
                     anchors.setdefault(self.made.split.anchors[chapter], at)
                     for anchor, chars in self.inside[chapter]:
                         anchors.setdefault(anchor, at + min(pages - 1, int(chars // rate)))

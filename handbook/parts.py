@@ -45,7 +45,7 @@ _STYLE_BLOCK = re.compile(r"(<style\b[^>]*>)(.*?)(</style>)", re.S | re.I)
 _CHAPTER_OPEN = re.compile(r'<article\b[^>]*\bclass="chapter\b[^"]*"[^>]*>')
 _MAIN_OPEN = re.compile(r"<main\b[^>]*>")
 _BODY_OPEN = re.compile(r"<body\b[^>]*>")
-_ID = re.compile(r'\sid="([^"]*)"')
+ID = re.compile(r'\sid="([^"]*)"')  # an element's id, as the template writes it
 _TAG = re.compile(r"<[A-Za-z][^<>]*>")
 STYLES = ("decimal", "lower-roman", "upper-roman")
 
@@ -137,7 +137,7 @@ def split(html: str, anchors: Sequence[str]) -> Split | None:
     chapters = tuple(html[a:b] for a, b in zip(starts, [*starts[1:], main_end], strict=True))
     ids = []
     for chapter in chapters:
-        m = _ID.search(_CHAPTER_OPEN.match(chapter)[0])  # type: ignore[index]
+        m = ID.search(_CHAPTER_OPEN.match(chapter)[0])  # type: ignore[index]
         ids.append(html_lib.unescape(m[1]) if m else "")
         if not chapter.rstrip().endswith("</article>"):
             return None
@@ -152,6 +152,34 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def text_length(fragment: str) -> int:
     return len(_TAGS.sub("", fragment))
+
+
+def text_lengths_before(fragment: str, positions: Sequence[int]) -> list[int]:
+    """``text_length(fragment[:p])`` for each of the ascending ``positions``, in one pass over the
+    tags (a law of thousands of anchors in one chapter: not one pass per anchor). A tag that
+    ``p`` cuts is not a tag of ``fragment[:p]``: only the tags that end by ``p`` are taken away."""
+    ends = [(m.end(), m.end() - m.start()) for m in _TAGS.finditer(fragment)]
+    lengths, tags, removed = [], 0, 0
+    for p in positions:
+        while tags < len(ends) and ends[tags][0] <= p:
+            removed += ends[tags][1]
+            tags += 1
+        lengths.append(p - removed)
+    return lengths
+
+
+def front_pages_guessed(chapters: int) -> int:
+    """The cover and the contents before they are rendered: two pages of cover, the contents at
+    16 entries a page, to an even count."""
+    toc = -(-chapters // 16)
+    return 2 + toc + toc % 2
+
+
+def pages_guessed(chars: int, per_page: float) -> int:
+    """A chapter's pages guessed from its text: at least one, to an even count (the next chapter
+    starts on a right-hand page)."""
+    n = max(1, -(-chars // max(1, round(per_page))))
+    return n + n % 2
 
 
 def group(sizes: Sequence[int], parts: int) -> list[tuple[int, int]]:
@@ -242,9 +270,6 @@ def referenced(fragment: str, pairs: Sequence[tuple[str, str]]) -> list[str]:
     return list(found)
 
 
-_OWN_IDS = re.compile(r'\sid="([^"]*)"')
-
-
 @dataclass(frozen=True)
 class Parts:
     """The parts of one edition's print HTML."""
@@ -273,7 +298,7 @@ class Parts:
         return self.split.anchors[start:end]
 
     def ids(self, index: int) -> set[str]:
-        return {html_lib.unescape(m[1]) for m in _OWN_IDS.finditer(self.body(index))}
+        return {html_lib.unescape(m[1]) for m in ID.finditer(self.body(index))}
 
     def part_end(self, index: int) -> str:
         """What ends part ``index``: the next part's first element, empty (the same page break)."""
@@ -337,8 +362,7 @@ def guess(parts: Parts, known: Mapping[str, int] | None = None) -> PageMap:
     chapter and anchor, else a guess from the text's length (each chapter on a right-hand page: an
     even number of pages)."""
     known = known or {}
-    toc = -(-len(parts.split.anchors) // 16)
-    at = 2 + toc + toc % 2
+    at = front_pages_guessed(len(parts.split.anchors))
     anchors = {a: known.get(a, 2) for a in parts.ids(0)}
     starts = [0]
     for index in range(1, parts.count):
@@ -349,9 +373,8 @@ def guess(parts: Parts, known: Mapping[str, int] | None = None) -> PageMap:
             if number == 0:
                 starts.append(at)
             anchors[anchor] = at
-            for m in _OWN_IDS.finditer(chapter):
+            for m in ID.finditer(chapter):
                 name = html_lib.unescape(m[1])
                 anchors.setdefault(name, known.get(name, at))
-            n = max(1, -(-text_length(chapter) // CHARS_PER_PAGE))
-            at += n + n % 2
+            at += pages_guessed(text_length(chapter), CHARS_PER_PAGE)
     return PageMap(starts, anchors, starts[1])

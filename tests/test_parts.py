@@ -246,7 +246,10 @@ def test_a_first_build_by_parts_renders_again_only_what_was_estimated(fixture_pr
     assert 0 not in done["again"] and 3 not in done["again"]  # the contents, a part naming earlier pages
     html_path = root / "one" / "handbook.print.html"
     assert build(root, BuildOptions(out=root / "one", only=("handbook",), parts="off", save_html=True)).ok
-    made = parts.make(html_path.read_text(encoding="utf-8"), [a for g in done["groups"] for a in g],
+    html = html_path.read_text(encoding="utf-8")
+    at = [m.start() for m in parts.ID.finditer(html)]  # the estimate's text before each anchor, in one pass
+    assert len(at) > 40 and parts.text_lengths_before(html, at) == [parts.text_length(html[:p]) for p in at]
+    made = parts.make(html, [a for g in done["groups"] for a in g],
                       [(REPO / "styles" / "handbook.css").read_text(encoding="utf-8")], done["groups"])
     assert made is not None and made.count == 5
     final = parts.PageMap(done["starts"], done["anchors"], done["starts"][1])
