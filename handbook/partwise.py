@@ -249,6 +249,11 @@ def _environment(edition: Edition, options: RenderOptions, bleed: float | None) 
     return h.hexdigest()
 
 
+def part_key(environment: str, html: str) -> str:
+    """A part PDF's name in the store: its HTML (numbers included) in its environment (:func:`_environment`)."""
+    return hashlib.sha256(f"{environment}\n{html}".encode()).hexdigest()[:40]
+
+
 def document_key(html: str, edition: Edition, options: RenderOptions) -> str:
     """What a whole document's PDF depends on besides the files WeasyPrint reads (checked by
     :meth:`Store.get`): its HTML, the stylesheets, the options and the environment."""
@@ -296,7 +301,7 @@ def render(html: str, edition: Edition, out_dir: Path, name: str, options: Rende
         passes = max(Counter(rendered).values())
     for _round in range(MAX_ROUNDS):
         htmls = [made.html(i, pages) for i in range(made.count)]
-        keys = [hashlib.sha256(f"{env}\n{h}".encode()).hexdigest()[:40] for h in htmls]
+        keys = [part_key(env, h) for h in htmls]
         for key in keys:
             if key not in results:
                 found = store.get(key)
@@ -398,9 +403,6 @@ class InOrder:
         self.rendered: list[int] = []
         self.order = [*range(1, self.made.count), 0]
 
-    def key(self, html: str) -> str:
-        return hashlib.sha256(f"{self.env}\n{html}".encode()).hexdigest()[:40]
-
     def next(self, running: set[int]) -> tuple[int, str] | None:
         """What to render now: a part rendered before whose numbers are now all known and changed,
         else the next part in order never rendered (on estimates); None: wait for a running part."""
@@ -422,7 +424,7 @@ class InOrder:
         return f"{again}estimated: parts {missing}" if missing else f"{again}exact"
 
     def finish(self, index: int, html: str, result: PartResult, rendered: bool) -> None:
-        key = self.key(html)
+        key = part_key(self.env, html)
         self.done[index] = Done(result.pages, result.anchors)
         self.shown[index] = html
         self.results[key] = result
@@ -432,7 +434,7 @@ class InOrder:
 
     def kept(self, index: int, html: str) -> bool:
         """Whether the store has this part's PDF already (then it is taken, not rendered)."""
-        found = self.store.get(self.key(html))
+        found = self.store.get(part_key(self.env, html))
         if found is not None:
             self.finish(index, html, found, False)
         return found is not None
